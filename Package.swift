@@ -1,0 +1,62 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Hand-written SIMD kernels need an AVX2+FMA target: without it SIMD8<Float>.addingProduct becomes
+// eight calls to fmaf() (~300x slower). swiftc rejects "x86-64-v3"; haswell = AVX2+FMA and runs on Zen.
+// unsafeFlags are accepted in a root package only, which this is.
+let fastSwift: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "haswell"]),
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
+let cpuSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+
+let package = Package(
+    name: "HippoPEFT",
+    products: [
+        .executable(name: "harness", targets: ["Harness"]),
+        .library(name: "Tensors", targets: ["Tensors"]),
+        .library(name: "Volumes", targets: ["Volumes"]),
+        .library(name: "Backbones", targets: ["Backbones"]),
+        .library(name: "PEFTMethods", targets: ["PEFTMethods"]),
+        .library(name: "Experiments", targets: ["Experiments"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", pkgConfig: "lapacke", providers: [.apt(["liblapacke-dev"])]),
+        // A regular C target, not a systemLibrary: its include/ folder reaches every importer's search
+        // path, so include/znzlib.h satisfies nifti2_io.h's `#include <znzlib.h>`.
+        .target(
+            name: "CNIfTI",
+            linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z")]
+        ),
+
+        .target(name: "Tensors", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: fastSwift),
+        .target(name: "Volumes", dependencies: ["CNIfTI"], swiftSettings: fastSwift),
+        .target(name: "Backbones", dependencies: ["Tensors"], swiftSettings: cpuSwift),
+        .target(name: "PEFTMethods", dependencies: ["Backbones", "Tensors"], swiftSettings: cpuSwift),
+        .target(
+            name: "Experiments",
+            dependencies: [
+                "PEFTMethods", "Backbones", "Tensors", "Volumes",
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: cpuSwift
+        ),
+        .executableTarget(
+            name: "Harness",
+            dependencies: ["Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: cpuSwift
+        ),
+
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: cpuSwift),
+        .testTarget(name: "VolumesTests", dependencies: ["Volumes"], swiftSettings: cpuSwift),
+        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Tensors"], swiftSettings: cpuSwift),
+        .testTarget(name: "PEFTMethodsTests", dependencies: ["PEFTMethods", "Backbones", "Tensors"], swiftSettings: cpuSwift),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"], swiftSettings: cpuSwift),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness"], swiftSettings: cpuSwift),
+    ]
+)

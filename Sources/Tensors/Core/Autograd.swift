@@ -1,0 +1,89 @@
+/// How a computed tensor passes its gradient back: the inputs that need one, and the closure that
+/// accumulates into their gradients (micrograd's `_backward`, written next to each op's forward).
+final class GradNode {
+    let inputs: [Tensor]
+    let backward: (Tensor) -> Void
+
+    init(inputs: [Tensor], backward: @escaping (Tensor) -> Void) {
+        self.inputs = inputs
+        self.backward = backward
+    }
+}
+
+public enum GradMode {
+    /// Off inside `withoutGrad`: ops then record nothing, whatever their inputs.
+    @TaskLocal public static var isEnabled = true
+}
+
+/// Runs `body` without recording gradients (inference, evaluation, weight surgery).
+public func withoutGrad<T>(_ body: () throws -> T) rethrows -> T {
+    try GradMode.$isEnabled.withValue(false) { try body() }
+}
+
+extension Tensor {
+    /// Marks a leaf (a parameter or an input) as needing a gradient, or not; dropping the need
+    /// also drops the gradient buffer.
+    public func setRequiresGrad(_ flag: Bool) {
+        precondition(node == nil, "only leaves can change whether they need a gradient")
+        requiresGrad = flag
+        if !flag { grad = nil }
+    }
+
+    /// Attaches `backward` to `self` when recording is on and an input needs a gradient; otherwise
+    /// records nothing, which is what makes frozen layers free. Returns `self` for chaining.
+    @discardableResult
+    func recording(_ inputs: [Tensor], backward: @escaping (_ gradOutput: Tensor) -> Void) -> Tensor {
+        guard GradMode.isEnabled, inputs.contains(where: \.requiresGrad) else { return self }
+        requiresGrad = true
+        node = GradNode(inputs: inputs.filter(\.requiresGrad), backward: backward)
+        return self
+    }
+
+    /// The gradient to accumulate into, zero-filled on first use. Only valid while `requiresGrad`.
+    func gradAccumulator() -> Tensor {
+        if let grad { return grad }
+        let fresh = Tensor(zeros: shape)
+        grad = fresh
+        return fresh
+    }
+
+    /// Drops this leaf's gradient (before the next step).
+    public func clearGrad() { grad = nil }
+
+    /// Back-propagates from this scalar. Leaves that need a gradient receive it in `grad`
+    /// (accumulated onto what they held); the graph and intermediate gradients are released as the
+    /// walk passes them, so memory falls during the backward pass.
+    public func backward() {
+        precondition(count == 1, "backward() starts from a scalar; got shape \(shape)")
+        guard requiresGrad else { return }
+        let order = graphOrder()
+        gradAccumulator().pointer.pointee += 1
+        for tensor in order.reversed() {
+            guard let node = tensor.node else { continue }
+            if let grad = tensor.grad { node.backward(grad) }
+            tensor.node = nil
+            tensor.grad = nil
+        }
+    }
+
+    /// Computed tensors reachable from `self`, each after all of its inputs (iterative post-order DFS).
+    private func graphOrder() -> [Tensor] {
+        var order: [Tensor] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(tensor: Tensor, next: Int)] = [(self, 0)]
+        visited.insert(ObjectIdentifier(self))
+        while let (tensor, next) = stack.popLast() {
+            let inputs = tensor.node?.inputs ?? []
+            if next < inputs.count {
+                stack.append((tensor, next + 1))
+                let input = inputs[next]
+                if input.node != nil, visited.insert(ObjectIdentifier(input)).inserted {
+                    stack.append((input, 0))
+                }
+            } else {
+                order.append(tensor)
+            }
+        }
+        return order
+    }
+}

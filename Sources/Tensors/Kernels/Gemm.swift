@@ -1,0 +1,69 @@
+import CBLAS
+import Synchronization
+
+/// Pure compute kernels over raw buffers: no tape, no allocation of tensors.
+public enum Kernels {}
+
+/// Counts of kernel calls, so tests can show work that was skipped (a frozen weight's gradient)
+/// without timing anything.
+public enum KernelCounters {
+    public static let gemmCalls = Atomic<Int>(0)
+    public static let weightGradients = Atomic<Int>(0)
+
+    public static func reset() {
+        gemmCalls.store(0, ordering: .relaxed)
+        weightGradients.store(0, ordering: .relaxed)
+    }
+}
+
+extension Kernels {
+    /// Row-major `C = alpha · op(A) · op(B) + beta · C` with C of size m×n and inner dimension k.
+    /// Large products are split across workers by columns (or rows when n is narrow), each part
+    /// running single-threaded OpenBLAS.
+    public static func gemm(
+        transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int, parallel: Bool = true
+    ) {
+        guard m > 0, n > 0 else { return }
+        KernelCounters.gemmCalls.add(1, ordering: .relaxed)
+        guard k > 0 else {
+            scaleMatrix(c, rows: m, columns: n, ld: ldc, by: beta)
+            return
+        }
+        let work = m * n * k
+        let workers = parallel && work >= 1 << 21 ? Parallel.workers : 1
+        if workers > 1 && n >= 64 * workers {
+            Parallel.forEach(n, grain: 64) { cols in
+                sgemm(transA, transB, m, cols.count, k, alpha, a, lda,
+                      transB ? b + cols.lowerBound * ldb : b + cols.lowerBound, ldb,
+                      beta, c + cols.lowerBound, ldc)
+            }
+        } else if workers > 1 && m >= 16 * workers {
+            Parallel.forEach(m, grain: 16) { rows in
+                sgemm(transA, transB, rows.count, n, k, alpha,
+                      transA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda, b, ldb,
+                      beta, c + rows.lowerBound * ldc, ldc)
+            }
+        } else {
+            sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+        }
+    }
+
+    private static func sgemm(
+        _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+        _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
+    ) {
+        _ = Parallel.workers  // makes sure OpenBLAS is set to one thread before its first call
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    private static func scaleMatrix(_ c: UnsafeMutablePointer<Float>, rows: Int, columns: Int, ld: Int, by beta: Float) {
+        for r in 0..<rows {
+            let row = c + r * ld
+            if beta == 0 { row.update(repeating: 0, count: columns) } else { for j in 0..<columns { row[j] *= beta } }
+        }
+    }
+}

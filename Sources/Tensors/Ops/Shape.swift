@@ -1,0 +1,123 @@
+/// Shape ops. `reshaped` is a view (shared storage); the others copy into a new contiguous tensor.
+extension Tensor {
+    /// The same values under another shape; one axis may be -1.
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        var newShape = newShape
+        if let hole = newShape.firstIndex(of: -1) {
+            newShape[hole] = count / newShape.enumerated().filter { $0.offset != hole }.map(\.element).reduce(1, *)
+        }
+        precondition(newShape.elementCount == count, "cannot reshape \(shape) to \(newShape)")
+        let y = Tensor(shape: newShape, storage: storage)
+        return y.recording([self]) { gy in
+            Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
+        }
+    }
+
+    /// Axes reordered: result axis i is input axis `order[i]` (PyTorch's `permute`).
+    public func permuted(_ order: [Int]) -> Tensor {
+        precondition(order.sorted() == Array(0..<rank), "permutation \(order) for rank \(rank)")
+        let outShape = order.map { shape[$0] }
+        let inStrides = shape.strides
+        let y = Tensor(uninitialized: outShape)
+        Kernels.permute(pointer, strides: order.map { inStrides[$0] }, shape: outShape, into: y.pointer)
+        return y.recording([self]) { gy in
+            Kernels.scatterAdd(gy.pointer, shape: outShape, into: self.gradAccumulator().pointer,
+                               strides: order.map { inStrides[$0] })
+        }
+    }
+
+    public func transposed(_ a: Int, _ b: Int) -> Tensor {
+        var order = Array(0..<rank)
+        order.swapAt(a < 0 ? a + rank : a, b < 0 ? b + rank : b)
+        return permuted(order)
+    }
+
+    /// The sub-tensor `ranges[i]` along each axis (a missing range keeps the whole axis).
+    public func slice(_ ranges: [Range<Int>?]) -> Tensor {
+        let bounds = shape.indices.map { axis in axis < ranges.count ? ranges[axis] ?? 0..<shape[axis] : 0..<shape[axis] }
+        let outShape = bounds.map(\.count)
+        let strides = shape.strides
+        let start = zip(bounds, strides).map { $0.lowerBound * $1 }.reduce(0, +)
+        let y = Tensor(uninitialized: outShape)
+        Kernels.gather(pointer + start, strides: strides, shape: outShape, into: y.pointer)
+        return y.recording([self]) { gy in
+            Kernels.scatterAdd(gy.pointer, shape: outShape, into: self.gradAccumulator().pointer + start, strides: strides)
+        }
+    }
+
+    /// Elements `range` along `axis`.
+    public func slice(axis: Int, _ range: Range<Int>) -> Tensor {
+        var ranges = [Range<Int>?](repeating: nil, count: rank)
+        ranges[axis < 0 ? axis + rank : axis] = range
+        return slice(ranges)
+    }
+
+    /// Zero padding: `padding[i] = (before, after)` for axis i (missing axes unpadded).
+    public func padded(_ padding: [(Int, Int)]) -> Tensor {
+        let pads = shape.indices.map { $0 < padding.count ? padding[$0] : (0, 0) }
+        if pads.allSatisfy({ $0 == (0, 0) }) { return self }
+        let outShape = shape.indices.map { shape[$0] + pads[$0].0 + pads[$0].1 }
+        let outStrides = outShape.strides
+        let start = shape.indices.map { pads[$0].0 * outStrides[$0] }.reduce(0, +)
+        let y = Tensor(zeros: outShape)
+        Kernels.scatterAdd(pointer, shape: shape, into: y.pointer + start, strides: outStrides)
+        return y.recording([self]) { gy in
+            let g = self.gradAccumulator()
+            let tmp = Tensor(uninitialized: self.shape)
+            Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: tmp.pointer)
+            Kernels.add(tmp.pointer, into: g.pointer, count: g.count)
+        }
+    }
+
+    /// Cyclic shift by `shifts[i]` along `axes[i]` (torch.roll).
+    public func rolled(shifts: [Int], axes: [Int]) -> Tensor {
+        var y = self
+        for (shift, axis) in zip(shifts, axes) {
+            let axis = axis < 0 ? axis + rank : axis
+            let n = shape[axis]
+            let s = ((shift % n) + n) % n
+            if s == 0 { continue }
+            y = Tensor.concatenate([y.slice(axis: axis, (n - s)..<n), y.slice(axis: axis, 0..<(n - s))], axis: axis)
+        }
+        return y
+    }
+
+    /// Joins tensors along `axis`; all other axes must agree.
+    public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
+        let first = parts[0]
+        let axis = axis < 0 ? axis + first.rank : axis
+        var outShape = first.shape
+        outShape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+        for part in parts {
+            precondition(part.rank == first.rank && part.shape.indices.allSatisfy { $0 == axis || part.shape[$0] == first.shape[$0] },
+                         "cannot concatenate \(parts.map(\.shape)) along axis \(axis)")
+        }
+        let outer = outShape[..<axis].reduce(1, *)
+        let outRow = outShape[axis...].reduce(1, *)
+        let y = Tensor(uninitialized: outShape)
+        var offsets: [Int] = []
+        var offset = 0
+        for part in parts {
+            offsets.append(offset)
+            let row = part.shape[axis...].reduce(1, *)
+            for o in 0..<outer { (y.pointer + o * outRow + offset).update(from: part.pointer + o * row, count: row) }
+            offset += row
+        }
+        return y.recording(parts) { gy in
+            for (part, offset) in zip(parts, offsets) where part.requiresGrad {
+                let row = part.shape[axis...].reduce(1, *)
+                let g = part.gradAccumulator().pointer
+                for o in 0..<outer { Kernels.add(gy.pointer + o * outRow + offset, into: g + o * row, count: row) }
+            }
+        }
+    }
+
+    /// Splits along `axis` into pieces of the given sizes.
+    public func split(sizes: [Int], axis: Int) -> [Tensor] {
+        var start = 0
+        return sizes.map { size in
+            defer { start += size }
+            return slice(axis: axis, start..<(start + size))
+        }
+    }
+}
