@@ -6,7 +6,7 @@ import PackageDescription
 // unsafeFlags are accepted in a root package only, which this is.
 let fastSwift: [SwiftSetting] = [
     .unsafeFlags(["-target-cpu", "haswell"]),
-    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 let cpuSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
 

@@ -44,7 +44,7 @@ private func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOperator) -> Tensor {
             if b.requiresGrad { push(withoutGrad { gy * a }, to: b) }
         case .divide:
             if a.requiresGrad { push(withoutGrad { gy / b }, to: a) }
-            if b.requiresGrad { push(withoutGrad { negate(gy * y / b) }, to: b) }
+            if b.requiresGrad { push(withoutGrad { negate(gy * a / (b * b)) }, to: b) }  // not y: a node must not hold its own output
         }
     }
 }

@@ -6,8 +6,9 @@ private func normalizeRows(_ x: Tensor, rows: Int, length: Int, eps: Float,
                            weight: Tensor?, bias: Tensor?, affine: AffineAxis) -> Tensor {
     let y = Tensor(uninitialized: x.shape)
     let mean = Storage(count: rows), rstd = Storage(count: rows)
-    let px = x.pointer, py = y.pointer, pm = mean.pointer, pr = rstd.pointer
+    let px = x.pointer, py = y.pointer
     let pw = weight?.pointer, pb = bias?.pointer
+    let pm = mean.pointer, pr = rstd.pointer
     Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
         for r in range {
             let row = px + r * length, out = py + r * length
@@ -31,7 +32,8 @@ private func normalizeRows(_ x: Tensor, rows: Int, length: Int, eps: Float,
     }
     let inputs = [x] + [weight, bias].compactMap { $0 }
     return y.recording(inputs) { gy in
-        let pg = gy.pointer
+        // The statistics live as long as this closure, which must therefore hold their storage.
+        let pm = mean.pointer, pr = rstd.pointer, pg = gy.pointer
         if let weight, weight.requiresGrad { accumulateWeightGradient(weight, pg, px, pm, pr, rows, length, affine) }
         if let bias, bias.requiresGrad {
             switch affine {

@@ -1,0 +1,189 @@
+import Foundation
+import Tensors
+
+/// `{"backbone": "unetr" | "swinunetr", "args": {MONAI constructor arguments}}`, as in the parity
+/// fixtures' config.json and in experiment specs. Unknown argument names are rejected.
+public enum BackboneConfig: Codable, Sendable, Equatable {
+    case unetr(UNETRConfig)
+    case swinunetr(SwinUNETRConfig)
+
+    public static let kinds = ["unetr", "swinunetr"]
+
+    private enum CodingKeys: String, CodingKey { case backbone, args }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let kind = try container.decode(String.self, forKey: .backbone)
+        switch kind {
+        case "unetr": self = .unetr(try container.decode(UNETRConfig.self, forKey: .args))
+        case "swinunetr": self = .swinunetr(try container.decode(SwinUNETRConfig.self, forKey: .args))
+        default:
+            throw DecodingError.dataCorruptedError(
+                forKey: .backbone, in: container,
+                debugDescription: "unknown backbone '\(kind)' (known: \(Self.kinds.joined(separator: ", ")))")
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .unetr(let args): try container.encode("unetr", forKey: .backbone); try container.encode(args, forKey: .args)
+        case .swinunetr(let args): try container.encode("swinunetr", forKey: .backbone); try container.encode(args, forKey: .args)
+        }
+    }
+
+    public var kind: String {
+        switch self {
+        case .unetr: "unetr"
+        case .swinunetr: "swinunetr"
+        }
+    }
+
+    public var inChannels: Int {
+        switch self {
+        case .unetr(let c): c.inChannels
+        case .swinunetr(let c): c.inChannels
+        }
+    }
+
+    public var outChannels: Int {
+        switch self {
+        case .unetr(let c): c.outChannels
+        case .swinunetr(let c): c.outChannels
+        }
+    }
+
+    /// Reads a `config.json` of the fixtures' format.
+    public static func load(contentsOf url: URL) throws -> BackboneConfig {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw BackboneError.invalidConfiguration("cannot read \(url.path): \(error.localizedDescription)")
+        }
+        do { return try JSONDecoder().decode(BackboneConfig.self, from: data) } catch {
+            throw BackboneError.invalidConfiguration("\(url.path): \(describeDecodingError(error))")
+        }
+    }
+}
+
+public enum BackboneError: Error, CustomStringConvertible {
+    case invalidConfiguration(String)
+    case invalidInput(String)
+
+    public var description: String {
+        switch self {
+        case .invalidConfiguration(let message): "invalid backbone configuration: \(message)"
+        case .invalidInput(let message): "invalid backbone input: \(message)"
+        }
+    }
+}
+
+/// One line from a DecodingError: the field path and what was wrong.
+public func describeDecodingError(_ error: any Error) -> String {
+    guard let error = error as? DecodingError else { return "\(error)" }
+    func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            .replacingOccurrences(of: ".[", with: "[")
+    }
+    switch error {
+    case .typeMismatch(let type, let context): return "'\(path(context.codingPath))' must be \(type)"
+    case .valueNotFound(let type, let context): return "'\(path(context.codingPath))' must be \(type), found null"
+    case .keyNotFound(let key, let context): return "missing key '\(path(context.codingPath + [key]))'"
+    case .dataCorrupted(let context):
+        let where_ = path(context.codingPath)
+        return (where_.isEmpty ? "" : "'\(where_)': ") + context.debugDescription
+    @unknown default: return "\(error)"
+    }
+}
+
+/// A string or number key, for checking that a mapping holds only known keys.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
+}
+
+extension Decoder {
+    /// Rejects keys outside `allowed`, naming the closest known key.
+    func rejectUnknownKeys(allowed: [String]) throws {
+        let container = try self.container(keyedBy: AnyKey.self)
+        for key in container.allKeys where !allowed.contains(key.stringValue) {
+            let hint = closestMatch(to: key.stringValue, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
+            throw DecodingError.dataCorruptedError(
+                forKey: key, in: container,
+                debugDescription: "unknown argument '\(key.stringValue)'\(hint); known: \(allowed.joined(separator: ", "))")
+        }
+    }
+}
+
+/// The candidate within edit distance 3 of `word`, if any (for "did you mean").
+public func closestMatch(to word: String, in candidates: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, ca) in a.enumerated() {
+            var current = [i + 1]
+            for (j, cb) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (ca == cb ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+    let scored = candidates.map { ($0, distance(Array(word.lowercased()), Array($0.lowercased()))) }
+    guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, min(3, word.count / 3)) else { return nil }
+    return best.0
+}
+
+/// A size given as one number for every axis or as a list (MONAI's `ensure_tuple_rep`).
+struct SpatialSize: Codable, Sendable, Equatable {
+    var values: [Int]
+    init(_ values: [Int]) { self.values = values }
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let n = try? container.decode(Int.self) { values = [n, n, n] } else { values = try container.decode([Int].self) }
+    }
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values)
+    }
+}
+
+/// MONAI's `norm_name`: "instance", "batch", or ["instance", {"affine": true}].
+public enum NormKind: Codable, Sendable, Equatable {
+    case instance(affine: Bool)
+    case batch
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let name = try? container.decode(String.self) {
+            self = try NormKind.named(name, affine: false, decoder: decoder)
+            return
+        }
+        var list = try decoder.unkeyedContainer()
+        let name = try list.decode(String.self)
+        let options = try list.decodeIfPresent([String: Bool].self) ?? [:]
+        self = try NormKind.named(name, affine: options["affine"] ?? false, decoder: decoder)
+    }
+
+    private static func named(_ name: String, affine: Bool, decoder: any Decoder) throws -> NormKind {
+        switch name.lowercased() {
+        case "instance", "instancenorm": return .instance(affine: affine)
+        case "batch", "batchnorm": return .batch
+        default:
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "unsupported norm '\(name)' (use instance or batch)"))
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .instance(false): try container.encode("instance")
+        case .instance(true):
+            var list = encoder.unkeyedContainer()
+            try list.encode("instance")
+            try list.encode(["affine": true])
+        case .batch: try container.encode("batch")
+        }
+    }
+}

@@ -1,0 +1,82 @@
+/// MONAI's `UNETR(...)` constructor arguments, with MONAI's names and defaults.
+public struct UNETRConfig: Codable, Sendable, Equatable {
+    public var inChannels: Int
+    public var outChannels: Int
+    public var imgSize: [Int]
+    public var featureSize = 16
+    public var hiddenSize = 768
+    public var mlpDim = 3072
+    public var numHeads = 12
+    public var projType = "conv"
+    public var normName = NormKind.instance(affine: false)
+    public var convBlock = true
+    public var resBlock = true
+    public var dropoutRate = 0.0
+    public var qkvBias = false
+
+    public init(inChannels: Int, outChannels: Int, imgSize: [Int]) {
+        (self.inChannels, self.outChannels, self.imgSize) = (inChannels, outChannels, imgSize)
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case inChannels = "in_channels", outChannels = "out_channels", imgSize = "img_size"
+        case featureSize = "feature_size", hiddenSize = "hidden_size", mlpDim = "mlp_dim", numHeads = "num_heads"
+        case projType = "proj_type", normName = "norm_name", convBlock = "conv_block", resBlock = "res_block"
+        case dropoutRate = "dropout_rate", qkvBias = "qkv_bias", spatialDims = "spatial_dims", saveAttn = "save_attn"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        inChannels = try c.decode(Int.self, forKey: .inChannels)
+        outChannels = try c.decode(Int.self, forKey: .outChannels)
+        imgSize = try c.decode(SpatialSize.self, forKey: .imgSize).values
+        featureSize = try c.decodeIfPresent(Int.self, forKey: .featureSize) ?? featureSize
+        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
+        mlpDim = try c.decodeIfPresent(Int.self, forKey: .mlpDim) ?? mlpDim
+        numHeads = try c.decodeIfPresent(Int.self, forKey: .numHeads) ?? numHeads
+        projType = try c.decodeIfPresent(String.self, forKey: .projType) ?? projType
+        normName = try c.decodeIfPresent(NormKind.self, forKey: .normName) ?? normName
+        convBlock = try c.decodeIfPresent(Bool.self, forKey: .convBlock) ?? convBlock
+        resBlock = try c.decodeIfPresent(Bool.self, forKey: .resBlock) ?? resBlock
+        dropoutRate = try c.decodeIfPresent(Double.self, forKey: .dropoutRate) ?? dropoutRate
+        qkvBias = try c.decodeIfPresent(Bool.self, forKey: .qkvBias) ?? qkvBias
+        if let dims = try c.decodeIfPresent(Int.self, forKey: .spatialDims), dims != 3 {
+            throw DecodingError.dataCorruptedError(forKey: .spatialDims, in: c, debugDescription: "only spatial_dims 3 is supported")
+        }
+        _ = try c.decodeIfPresent(Bool.self, forKey: .saveAttn)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(inChannels, forKey: .inChannels)
+        try c.encode(outChannels, forKey: .outChannels)
+        try c.encode(imgSize, forKey: .imgSize)
+        try c.encode(featureSize, forKey: .featureSize)
+        try c.encode(hiddenSize, forKey: .hiddenSize)
+        try c.encode(mlpDim, forKey: .mlpDim)
+        try c.encode(numHeads, forKey: .numHeads)
+        try c.encode(projType, forKey: .projType)
+        try c.encode(normName, forKey: .normName)
+        try c.encode(convBlock, forKey: .convBlock)
+        try c.encode(resBlock, forKey: .resBlock)
+        try c.encode(dropoutRate, forKey: .dropoutRate)
+        try c.encode(qkvBias, forKey: .qkvBias)
+    }
+
+    static let patchSize = 16
+
+    /// MONAI's constructor checks, plus the sizes the decoder needs to line up with the skips.
+    func validate() throws {
+        func fail(_ message: String) -> BackboneError { .invalidConfiguration("UNETR: \(message)") }
+        guard inChannels > 0, outChannels > 0 else { throw fail("in_channels and out_channels must be positive") }
+        guard imgSize.count == 3 else { throw fail("img_size needs 3 sizes, got \(imgSize)") }
+        guard imgSize.allSatisfy({ $0 >= Self.patchSize && $0 % Self.patchSize == 0 }) else {
+            throw fail("img_size \(imgSize) must be multiples of the 16-voxel patch")
+        }
+        guard featureSize > 0, hiddenSize > 0, mlpDim > 0, numHeads > 0 else { throw fail("sizes must be positive") }
+        guard hiddenSize % numHeads == 0 else { throw fail("hidden_size \(hiddenSize) should be divisible by num_heads \(numHeads)") }
+        guard (0...1).contains(dropoutRate) else { throw fail("dropout_rate should be between 0 and 1") }
+        guard ["conv", "perceptron"].contains(projType) else { throw fail("proj_type '\(projType)' (use conv or perceptron)") }
+    }
+}

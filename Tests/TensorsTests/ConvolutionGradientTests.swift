@@ -1,0 +1,81 @@
+import Tensors
+import XCTest
+
+final class ConvolutionGradientTests: XCTestCase {
+    /// Direct definition of PyTorch's conv3d, for value checks.
+    private func referenceConv(_ x: Tensor, _ w: Tensor, stride: [Int], padding: [Int]) -> [Float] {
+        let (ci, d, h, wd) = (x.shape[1], x.shape[2], x.shape[3], x.shape[4])
+        let (co, kd, kh, kw) = (w.shape[0], w.shape[2], w.shape[3], w.shape[4])
+        let od = (d + 2 * padding[0] - kd) / stride[0] + 1, oh = (h + 2 * padding[1] - kh) / stride[1] + 1
+        let ow = (wd + 2 * padding[2] - kw) / stride[2] + 1
+        var out = [Float](repeating: 0, count: x.shape[0] * co * od * oh * ow)
+        for n in 0..<x.shape[0] { for o in 0..<co { for z in 0..<od { for y in 0..<oh { for xx in 0..<ow {
+            var acc: Float = 0
+            for c in 0..<ci { for a in 0..<kd { for b in 0..<kh { for e in 0..<kw {
+                let iz = z * stride[0] - padding[0] + a, iy = y * stride[1] - padding[1] + b, ix = xx * stride[2] - padding[2] + e
+                guard iz >= 0, iz < d, iy >= 0, iy < h, ix >= 0, ix < wd else { continue }
+                acc += x[flat: (((n * ci + c) * d + iz) * h + iy) * wd + ix] * w[flat: (((o * ci + c) * kd + a) * kh + b) * kw + e]
+            }}}}
+            out[(((n * co + o) * od + z) * oh + y) * ow + xx] = acc
+        }}}}}
+        return out
+    }
+
+    func testConvForwardMatchesDefinition() {
+        let cases: [([Int], [Int], [Int], [Int])] = [  // input, weight, stride, padding
+            ([1, 2, 5, 6, 7], [3, 2, 3, 3, 3], [1, 1, 1], [1, 1, 1]),
+            ([2, 3, 6, 5, 4], [2, 3, 3, 3, 3], [2, 2, 2], [1, 1, 1]),
+            ([1, 2, 4, 4, 4], [4, 2, 1, 1, 1], [1, 1, 1], [0, 0, 0]),
+            ([1, 1, 8, 8, 8], [5, 1, 4, 4, 4], [4, 4, 4], [0, 0, 0]),
+            ([1, 2, 5, 7, 6], [2, 2, 3, 2, 1], [1, 2, 3], [2, 0, 1]),
+        ]
+        for (i, (xs, ws, stride, padding)) in cases.enumerated() {
+            let x = randomTensor(xs, seed: UInt64(i)), w = randomTensor(ws, seed: UInt64(i + 20))
+            let y = conv3d(x, weight: w, bias: nil, stride: stride, padding: padding)
+            let expected = referenceConv(x, w, stride: stride, padding: padding)
+            XCTAssertEqual(y.count, expected.count)
+            for (a, b) in zip(y.values, expected) { XCTAssertEqual(a, b, accuracy: 1e-4) }
+        }
+    }
+
+    func testConvGradients() {
+        let cases: [([Int], [Int], [Int], [Int])] = [
+            ([1, 2, 4, 5, 3], [3, 2, 3, 3, 3], [1, 1, 1], [1, 1, 1]),
+            ([2, 2, 5, 4, 4], [2, 2, 3, 3, 3], [2, 2, 2], [1, 1, 1]),
+            ([1, 3, 3, 3, 3], [2, 3, 1, 1, 1], [1, 1, 1], [0, 0, 0]),
+            ([1, 1, 4, 4, 4], [2, 1, 2, 2, 2], [2, 2, 2], [0, 0, 0]),
+            ([1, 2, 5, 4, 6], [2, 2, 3, 2, 1], [1, 2, 3], [2, 0, 1]),
+        ]
+        for (i, (xs, ws, stride, padding)) in cases.enumerated() {
+            let x = randomTensor(xs, seed: UInt64(i)), w = randomTensor(ws, seed: UInt64(i + 20))
+            let b = randomTensor([ws[0]], seed: UInt64(i + 40))
+            checkGradients([x, w, b]) { conv3d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
+        }
+    }
+
+    func testTransposedConvIsTheAdjointOfConv() {
+        // <convT(x), y> = <x, conv(y)> for the same weight: checks the forward against conv's definition.
+        let w = randomTensor([3, 2, 2, 2, 2], seed: 1)           // [Ci of convT, Co of convT, k…]
+        let x = randomTensor([1, 3, 3, 4, 2], seed: 2)
+        let up = convTranspose3d(x, weight: w, bias: nil, stride: [2, 2, 2])
+        XCTAssertEqual(up.shape, [1, 2, 6, 8, 4])
+        let y = randomTensor(up.shape, seed: 3)
+        let down = conv3d(y, weight: w, bias: nil, stride: [2, 2, 2])
+        let lhs = zip(up.values, y.values).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        let rhs = zip(x.values, down.values).reduce(0.0) { $0 + Double($1.0 * $1.1) }
+        XCTAssertEqual(lhs, rhs, accuracy: 1e-3 * max(1, abs(lhs)))
+    }
+
+    func testTransposedConvGradients() {
+        let cases: [([Int], [Int], [Int], [Int])] = [
+            ([1, 3, 2, 3, 2], [3, 2, 2, 2, 2], [2, 2, 2], [0, 0, 0]),
+            ([2, 2, 3, 2, 3], [2, 3, 3, 3, 3], [2, 2, 2], [1, 1, 1]),
+            ([1, 2, 3, 3, 3], [2, 2, 3, 3, 3], [1, 1, 1], [1, 1, 1]),
+        ]
+        for (i, (xs, ws, stride, padding)) in cases.enumerated() {
+            let x = randomTensor(xs, seed: UInt64(i)), w = randomTensor(ws, seed: UInt64(i + 20))
+            let b = randomTensor([ws[1]], seed: UInt64(i + 40))
+            checkGradients([x, w, b]) { convTranspose3d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
+        }
+    }
+}
