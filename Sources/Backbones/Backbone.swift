@@ -5,6 +5,9 @@ public protocol Backbone: Module {
     var config: BackboneConfig { get }
     /// Run before every forward pass (e.g. LoRA-PT rebuilds its weights from trained factors here).
     var hooks: ForwardHooks { get }
+    /// Modules that PEFT methods add at the top level, listed after the network's own children
+    /// (e.g. LoRA-PT's factors under `lora_pt.*`, LoTR's shared factors under `lotr.*`).
+    var attachments: [(String, Module)] { get set }
     func forward(_ x: Tensor) -> Tensor
     /// Top-level modules the papers count as "the decoder" (it includes the output block).
     var decoderModuleNames: [String] { get }

@@ -4,6 +4,7 @@ import Tensors
 public final class SwinUNETR: Module, Backbone {
     public let config: BackboneConfig
     public let hooks = ForwardHooks()
+    public var attachments: [(String, Module)] = []
     public init(_ args: SwinUNETRConfig, rng: inout RandomGenerator) throws {
         try args.validate()
         config = .swinunetr(args)

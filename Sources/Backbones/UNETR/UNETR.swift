@@ -5,6 +5,7 @@ import Tensors
 public final class UNETR: Module, Backbone {
     public let config: BackboneConfig
     public let hooks = ForwardHooks()
+    public var attachments: [(String, Module)] = []
     let args: UNETRConfig
     let vit: ViT
     let encoder1: UnetrBasicBlock
@@ -32,6 +33,7 @@ public final class UNETR: Module, Backbone {
     override public var children: [(String, Module)] {
         [("vit", vit), ("encoder1", encoder1), ("encoder2", encoder2), ("encoder3", encoder3), ("encoder4", encoder4),
          ("decoder5", decoder5), ("decoder4", decoder4), ("decoder3", decoder3), ("decoder2", decoder2), ("out", out)]
+            + attachments
     }
 
     public var decoderModuleNames: [String] { ["decoder2", "decoder3", "decoder4", "decoder5", "out"] }

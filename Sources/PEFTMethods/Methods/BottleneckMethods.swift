@@ -1,0 +1,73 @@
+import Backbones
+import Tensors
+
+/// The options shared by the Parallel, Sequential and CPS baselines of the HyPS figure.
+public struct BottleneckConfig: MethodConfig {
+    public var bottleneck = 8
+    public var scaling = 1.0
+    public var targets = defaultLinearTargets
+    public var exclude: TargetPattern?
+    public var head = HeadOption.decoder
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case bottleneck, scaling, targets, exclude, head }
+    public init(from decoder: any Decoder) throws {
+        let read = try ConfigReader<CodingKeys>(decoder)
+        bottleneck = try read(.bottleneck, bottleneck)
+        scaling = try read(.scaling, scaling)
+        targets = try read(.targets, targets)
+        exclude = try read(.exclude, exclude)
+        head = try read(.head, head)
+        try read.require(bottleneck > 0, .bottleneck, "bottleneck must be positive")
+    }
+}
+
+/// Attaches bottlenecks in parallel (on a layer's input) and/or in series (on its output).
+private func applyBottlenecks(_ config: BottleneckConfig, parallel: Bool, serial: Bool, method: String,
+                              to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
+    let layers = try findTargets(config.targets, exclude: config.exclude, in: model, as: Linear.self, method: method)
+    let adaptation = Adaptation(method: method, model: model)
+    freezeAll(model, keepingTrainable: config.head)
+    let s = Float(config.scaling)
+    for (name, layer) in layers {
+        let p = parallel ? Bottleneck(input: layer.inFeatures, output: layer.outFeatures, width: config.bottleneck, bias: false,
+                                      activation: .relu, scaling: s, names: ("parallel_down", "parallel_up"), rng: &rng) : nil
+        let q = serial ? Bottleneck(input: layer.outFeatures, output: layer.outFeatures, width: config.bottleneck, bias: false,
+                                    activation: .relu, scaling: s, names: ("serial_down", "serial_up"), rng: &rng) : nil
+        adaptation.attach(LinearAdapterStack(parallel: p, serial: q), to: layer, named: name)
+    }
+    return adaptation
+}
+
+/// Parallel adapter: h = W x + b + s·Up(ReLU(Down(x))).
+public struct ParallelAdapter: PEFTMethod {
+    public static let name = "parallel"
+    public static let summary = "Parallel: a bottleneck beside each projection"
+    public let config: BottleneckConfig
+    public init(config: BottleneckConfig) { self.config = config }
+    public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
+        try applyBottlenecks(config, parallel: true, serial: false, method: Self.name, to: model, rng: &rng)
+    }
+}
+
+/// Sequential adapter: y = h + s·Up(ReLU(Down(h))) on each projection's output h.
+public struct SequentialAdapter: PEFTMethod {
+    public static let name = "sequential"
+    public static let summary = "Sequential: a bottleneck after each projection"
+    public let config: BottleneckConfig
+    public init(config: BottleneckConfig) { self.config = config }
+    public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
+        try applyBottlenecks(config, parallel: false, serial: true, method: Self.name, to: model, rng: &rng)
+    }
+}
+
+/// CPS: the parallel and the sequential bottleneck together.
+public struct CPSAdapter: PEFTMethod {
+    public static let name = "cps"
+    public static let summary = "CPS: parallel and sequential bottlenecks on each projection"
+    public let config: BottleneckConfig
+    public init(config: BottleneckConfig) { self.config = config }
+    public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
+        try applyBottlenecks(config, parallel: true, serial: true, method: Self.name, to: model, rng: &rng)
+    }
+}

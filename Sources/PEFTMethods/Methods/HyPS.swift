@@ -1,0 +1,109 @@
+import Backbones
+import Tensors
+
+/// HyPS (arXiv 2409.00884), paper variant: for every linear layer of the transformer encoder, SVD
+/// W = U S Vᵀ; the principal part A = U_r S_r^½, B = S_r^½ V_rᵀ trains and W_res stays frozen
+/// (h = W_res x + A B x + b); then a serial bottleneck y = h + s·Up(ReLU(Down(h))) with Down
+/// Kaiming-uniform, Up zero and s = scaling/d. Trainable per layer: r(m + n) + 2dm, plus the head.
+///
+/// Released variant (the authors' `train_HyPS.py`): the encoder is never loaded from the checkpoint
+/// (random), the principal part is frozen, and the serial adapter is h + s·(h A_r)·relu(A_l) with
+/// A_l = 0, so relu'(0) = 0 keeps it dead forever: only the head learns.
+public struct HyPS: PEFTMethod {
+    public struct Config: MethodConfig {
+        public var rank = 2
+        public var adapterWidth = 2
+        public var scaling = 1.0
+        public var variant = Variant.paper
+        public var targets = TargetPattern.regex(".*")
+        public var exclude: TargetPattern?
+        public var head = HeadOption.decoder
+        public init() {}
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case rank, adapterWidth = "adapter_width", scaling, variant, targets, exclude, head
+        }
+        public init(from decoder: any Decoder) throws {
+            let read = try ConfigReader<CodingKeys>(decoder)
+            rank = try read(.rank, rank)
+            adapterWidth = try read(.adapterWidth, adapterWidth)
+            scaling = try read(.scaling, scaling)
+            variant = try read(.variant, variant)
+            targets = try read(.targets, targets)
+            exclude = try read(.exclude, exclude)
+            head = try read(.head, head)
+            try read.require(rank > 0, .rank, "rank must be positive")
+            try read.require(adapterWidth > 0, .adapterWidth, "adapter_width must be positive")
+        }
+    }
+
+    public static let name = "hyps"
+    public static let summary = "HyPS: trainable SVD principal part plus a serial bottleneck on every encoder linear layer"
+    public let config: Config
+    public init(config: Config) { self.config = config }
+
+    public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
+        let encoder = model.encoderModuleName + "."
+        let layers: [(String, Linear)] = model.namedModules().compactMap { name, module in
+            guard name.hasPrefix(encoder), let layer = module as? Linear, config.targets.matches(name),
+                  !(config.exclude?.matches(name) ?? false) else { return nil }
+            return (name, layer)
+        }
+        guard !layers.isEmpty else {
+            throw PEFTError.noMatchingModules(method: Self.name, pattern: config.targets.description, nearby: [])
+        }
+        if config.variant == .released { try randomizeEncoder(model, rng: &rng) }
+        let adaptation = Adaptation(method: Self.name, model: model)
+        freezeAll(model, keepingTrainable: config.head)
+        let d = config.adapterWidth
+        for (name, layer) in layers {
+            switch config.variant {
+            case .paper:
+                let principal = try principalBranch(of: layer, rank: config.rank, names: ("hyps_B", "hyps_A"), method: Self.name)
+                let serial = Bottleneck(input: layer.outFeatures, output: layer.outFeatures, width: d, bias: false,
+                                        activation: .relu, scaling: Float(config.scaling / Double(d)),
+                                        names: ("hyps_down", "hyps_up"), rng: &rng)
+                adaptation.attach(LinearAdapterStack(lowRank: principal, serial: serial), to: layer, named: name)
+            case .released:
+                let adapter = DeadSerialAdapter(features: layer.outFeatures, width: d, scaling: Float(config.scaling / Double(d)), rng: &rng)
+                layer.adapter = adapter
+                adaptation.adapted.append(AdaptedModule(name: name, type: "Linear", trainableParameters: 2 * d * layer.outFeatures))
+                adaptation.deadParameters += ["\(name).hyps_A_r", "\(name).hyps_A_l"]
+                adaptation.addUnmergeablePart()
+            }
+        }
+        return adaptation
+    }
+
+    /// The released script never loads the pre-trained encoder: give it a fresh seeded initialisation.
+    private func randomizeEncoder(_ model: any Backbone, rng: inout RandomGenerator) throws {
+        let fresh = try makeBackbone(model.config, seed: rng.next())
+        let prefix = model.encoderModuleName + "."
+        let values = Dictionary(fresh.namedParameters().filter { $0.0.hasPrefix(prefix) }.map { ($0.0, $0.1.value) },
+                                uniquingKeysWith: { a, _ in a })
+        for (name, parameter) in model.namedParameters() {
+            if let value = values[name] { parameter.assign(value) }
+        }
+    }
+}
+
+/// The released HyPS serial adapter: y = h + s·(h A_r)·relu(A_l) with A_l = 0. The gradient of A_l is
+/// relu'(0) = 0 and that of A_r is multiplied by relu(A_l) = 0, so neither ever moves by its gradient.
+final class DeadSerialAdapter: LinearAdapter {
+    let right: Parameter, left: Parameter
+    let scaling: Float
+
+    init(features: Int, width: Int, scaling: Float, rng: inout RandomGenerator) {
+        right = Parameter(.kaimingUniform([features, width], fanIn: features, using: &rng))
+        left = Parameter(Tensor(zeros: [width, features]))
+        self.scaling = scaling
+    }
+
+    var children: [(String, Module)] { [] }
+    var parameters: [(String, Parameter)] { [("hyps_A_r", right), ("hyps_A_l", left)] }
+
+    func output(_ x: Tensor, layer: Linear) -> Tensor {
+        let h = layer.baseOutput(x)
+        return h + matmul(matmul(h, right.value), relu(left.value)) * scaling
+    }
+}

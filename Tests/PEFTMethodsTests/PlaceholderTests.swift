@@ -1,2 +1,0 @@
-import XCTest
-final class PEFTMethodsPlaceholderTests: XCTestCase { func testNothing() {} }
