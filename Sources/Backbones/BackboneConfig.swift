@@ -9,11 +9,13 @@ public enum BackboneConfig: Codable, Sendable, Equatable {
 
     public static let kinds = ["unetr", "swinunetr"]
 
-    private enum CodingKeys: String, CodingKey { case backbone, args }
+    private enum CodingKeys: String, CodingKey, CaseIterable { case backbone, name, args }
 
+    /// `backbone` (the fixtures' key) or `name` (specs) holds the kind.
     public init(from decoder: any Decoder) throws {
+        let read = try OptionsReader<CodingKeys>(decoder)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let kind = try container.decode(String.self, forKey: .backbone)
+        let kind: String = read.contains(.name) ? try read.required(.name) : try read.required(.backbone)
         switch kind {
         case "unetr": self = .unetr(try container.decode(UNETRConfig.self, forKey: .args))
         case "swinunetr": self = .swinunetr(try container.decode(SwinUNETRConfig.self, forKey: .args))
@@ -92,27 +94,6 @@ public func describeDecodingError(_ error: any Error) -> String {
         let where_ = path(context.codingPath)
         return (where_.isEmpty ? "" : "'\(where_)': ") + context.debugDescription
     @unknown default: return "\(error)"
-    }
-}
-
-/// A string or number key, for checking that a mapping holds only known keys.
-struct AnyKey: CodingKey {
-    var stringValue: String
-    var intValue: Int?
-    init(stringValue: String) { self.stringValue = stringValue }
-    init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
-}
-
-extension Decoder {
-    /// Rejects keys outside `allowed`, naming the closest known key.
-    func rejectUnknownKeys(allowed: [String]) throws {
-        let container = try self.container(keyedBy: AnyKey.self)
-        for key in container.allKeys where !allowed.contains(key.stringValue) {
-            let hint = closestMatch(to: key.stringValue, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
-            throw DecodingError.dataCorruptedError(
-                forKey: key, in: container,
-                debugDescription: "unknown argument '\(key.stringValue)'\(hint); known: \(allowed.joined(separator: ", "))")
-        }
     }
 }
 

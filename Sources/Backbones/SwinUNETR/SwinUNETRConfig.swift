@@ -29,38 +29,28 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        inChannels = try c.decode(Int.self, forKey: .inChannels)
-        outChannels = try c.decode(Int.self, forKey: .outChannels)
-        featureSize = try c.decodeIfPresent(Int.self, forKey: .featureSize) ?? featureSize
-        depths = try c.decodeIfPresent([Int].self, forKey: .depths) ?? depths
-        numHeads = try c.decodeIfPresent([Int].self, forKey: .numHeads) ?? numHeads
-        windowSize = try c.decodeIfPresent(SpatialSize.self, forKey: .windowSize).map { sizes in
-            guard Set(sizes.values).count == 1 else {
-                throw DecodingError.dataCorruptedError(forKey: .windowSize, in: c, debugDescription: "only cubic windows are supported")
-            }
-            return sizes.values[0]
-        } ?? windowSize
-        normName = try c.decodeIfPresent(NormKind.self, forKey: .normName) ?? normName
-        dropRate = try c.decodeIfPresent(Double.self, forKey: .dropRate) ?? dropRate
-        attnDropRate = try c.decodeIfPresent(Double.self, forKey: .attnDropRate) ?? attnDropRate
-        dropoutPathRate = try c.decodeIfPresent(Double.self, forKey: .dropoutPathRate) ?? dropoutPathRate
-        normalize = try c.decodeIfPresent(Bool.self, forKey: .normalize) ?? normalize
-        useV2 = try c.decodeIfPresent(Bool.self, forKey: .useV2) ?? useV2
-        qkvBias = try c.decodeIfPresent(Bool.self, forKey: .qkvBias) ?? qkvBias
-        mlpRatio = try c.decodeIfPresent(Double.self, forKey: .mlpRatio) ?? mlpRatio
-        if let dims = try c.decodeIfPresent(Int.self, forKey: .spatialDims), dims != 3 {
-            throw DecodingError.dataCorruptedError(forKey: .spatialDims, in: c, debugDescription: "only spatial_dims 3 is supported")
-        }
-        if let patch = try c.decodeIfPresent(SpatialSize.self, forKey: .patchSize), patch.values != [2, 2, 2] {
-            throw DecodingError.dataCorruptedError(forKey: .patchSize, in: c, debugDescription: "only patch_size 2 is supported")
-        }
-        if let mode = try c.decodeIfPresent(String.self, forKey: .downsample), mode != "merging" {
-            throw DecodingError.dataCorruptedError(forKey: .downsample, in: c, debugDescription: "only downsample 'merging' is supported")
-        }
-        _ = try c.decodeIfPresent(Bool.self, forKey: .useCheckpoint)
-        _ = try c.decodeIfPresent(SpatialSize.self, forKey: .imgSize)  // deprecated in MONAI; sizes come from the input
+        let read = try OptionsReader<CodingKeys>(decoder)
+        inChannels = try read.required(.inChannels)
+        outChannels = try read.required(.outChannels)
+        featureSize = try read(.featureSize, featureSize)
+        depths = try read(.depths, depths)
+        numHeads = try read(.numHeads, numHeads)
+        let window = try read(.windowSize, SpatialSize([windowSize, windowSize, windowSize])).values
+        try read.require(Set(window).count == 1, .windowSize, "only cubic windows are supported")
+        windowSize = window[0]
+        normName = try read(.normName, normName)
+        dropRate = try read(.dropRate, dropRate)
+        attnDropRate = try read(.attnDropRate, attnDropRate)
+        dropoutPathRate = try read(.dropoutPathRate, dropoutPathRate)
+        normalize = try read(.normalize, normalize)
+        useV2 = try read(.useV2, useV2)
+        qkvBias = try read(.qkvBias, qkvBias)
+        mlpRatio = try read(.mlpRatio, mlpRatio)
+        try read.require(try read(.spatialDims, 3) == 3, .spatialDims, "only spatial_dims 3 is supported")
+        try read.require(try read(.patchSize, SpatialSize([2, 2, 2])).values == [2, 2, 2], .patchSize, "only patch_size 2 is supported")
+        try read.require(try read(.downsample, "merging") == "merging", .downsample, "only downsample 'merging' is supported")
+        _ = try read(.useCheckpoint, false)
+        _ = try read(.imgSize, SpatialSize([0, 0, 0]))  // deprecated in MONAI; sizes come from the input
     }
 
     public func encode(to encoder: any Encoder) throws {

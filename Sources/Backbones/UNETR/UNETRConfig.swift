@@ -26,25 +26,22 @@ public struct UNETRConfig: Codable, Sendable, Equatable {
     }
 
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        inChannels = try c.decode(Int.self, forKey: .inChannels)
-        outChannels = try c.decode(Int.self, forKey: .outChannels)
-        imgSize = try c.decode(SpatialSize.self, forKey: .imgSize).values
-        featureSize = try c.decodeIfPresent(Int.self, forKey: .featureSize) ?? featureSize
-        hiddenSize = try c.decodeIfPresent(Int.self, forKey: .hiddenSize) ?? hiddenSize
-        mlpDim = try c.decodeIfPresent(Int.self, forKey: .mlpDim) ?? mlpDim
-        numHeads = try c.decodeIfPresent(Int.self, forKey: .numHeads) ?? numHeads
-        projType = try c.decodeIfPresent(String.self, forKey: .projType) ?? projType
-        normName = try c.decodeIfPresent(NormKind.self, forKey: .normName) ?? normName
-        convBlock = try c.decodeIfPresent(Bool.self, forKey: .convBlock) ?? convBlock
-        resBlock = try c.decodeIfPresent(Bool.self, forKey: .resBlock) ?? resBlock
-        dropoutRate = try c.decodeIfPresent(Double.self, forKey: .dropoutRate) ?? dropoutRate
-        qkvBias = try c.decodeIfPresent(Bool.self, forKey: .qkvBias) ?? qkvBias
-        if let dims = try c.decodeIfPresent(Int.self, forKey: .spatialDims), dims != 3 {
-            throw DecodingError.dataCorruptedError(forKey: .spatialDims, in: c, debugDescription: "only spatial_dims 3 is supported")
-        }
-        _ = try c.decodeIfPresent(Bool.self, forKey: .saveAttn)
+        let read = try OptionsReader<CodingKeys>(decoder)
+        inChannels = try read.required(.inChannels)
+        outChannels = try read.required(.outChannels)
+        imgSize = (try read.required(.imgSize) as SpatialSize).values
+        featureSize = try read(.featureSize, featureSize)
+        hiddenSize = try read(.hiddenSize, hiddenSize)
+        mlpDim = try read(.mlpDim, mlpDim)
+        numHeads = try read(.numHeads, numHeads)
+        projType = try read(.projType, projType)
+        normName = try read(.normName, normName)
+        convBlock = try read(.convBlock, convBlock)
+        resBlock = try read(.resBlock, resBlock)
+        dropoutRate = try read(.dropoutRate, dropoutRate)
+        qkvBias = try read(.qkvBias, qkvBias)
+        try read.require(try read(.spatialDims, 3) == 3, .spatialDims, "only spatial_dims 3 is supported")
+        _ = try read(.saveAttn, false)
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -34,7 +34,7 @@ public protocol MethodConfig: Codable, Sendable, Equatable {
 public struct NoOptions: MethodConfig {
     public init() {}
     private enum CodingKeys: String, CodingKey, CaseIterable { case none }
-    public init(from decoder: any Decoder) throws { _ = try ConfigReader<CodingKeys>(decoder) }
+    public init(from decoder: any Decoder) throws { _ = try OptionsReader<CodingKeys>(decoder) }
     public func encode(to encoder: any Encoder) throws {}
 }
 

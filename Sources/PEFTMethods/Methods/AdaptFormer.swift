@@ -12,7 +12,7 @@ public struct AdaptFormer: PEFTMethod {
 
         enum CodingKeys: String, CodingKey, CaseIterable { case bottleneck, scale, head }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             bottleneck = try read(.bottleneck, bottleneck)
             scale = try read(.scale, scale)
             head = try read(.head, head)

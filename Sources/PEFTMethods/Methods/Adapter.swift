@@ -13,7 +13,7 @@ public struct HoulsbyAdapter: PEFTMethod {
 
         enum CodingKeys: String, CodingKey, CaseIterable { case bottleneck, activation, blocks, head }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             bottleneck = try read(.bottleneck, bottleneck)
             activation = try read(.activation, activation)
             blocks = try read(.blocks, blocks)

@@ -8,7 +8,7 @@ public struct BitFit: PEFTMethod {
         public init() {}
         enum CodingKeys: String, CodingKey, CaseIterable { case head }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             head = try read(.head, head)
         }
     }

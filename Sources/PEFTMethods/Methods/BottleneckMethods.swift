@@ -12,7 +12,7 @@ public struct BottleneckConfig: MethodConfig {
 
     enum CodingKeys: String, CodingKey, CaseIterable { case bottleneck, scaling, targets, exclude, head }
     public init(from decoder: any Decoder) throws {
-        let read = try ConfigReader<CodingKeys>(decoder)
+        let read = try OptionsReader<CodingKeys>(decoder)
         bottleneck = try read(.bottleneck, bottleneck)
         scaling = try read(.scaling, scaling)
         targets = try read(.targets, targets)

@@ -24,7 +24,7 @@ public struct HyPS: PEFTMethod {
             case rank, adapterWidth = "adapter_width", scaling, variant, targets, exclude, head
         }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             rank = try read(.rank, rank)
             adapterWidth = try read(.adapterWidth, adapterWidth)
             scaling = try read(.scaling, scaling)

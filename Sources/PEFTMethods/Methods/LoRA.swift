@@ -14,7 +14,7 @@ public struct LoRA: PEFTMethod {
 
         enum CodingKeys: String, CodingKey, CaseIterable { case rank, alpha, dropout, targets, exclude, head }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             rank = try read(.rank, rank)
             alpha = try read(.alpha, alpha)
             dropout = try read(.dropout, dropout)

@@ -20,7 +20,7 @@ public struct LoRAPT: PEFTMethod {
 
         enum CodingKeys: String, CodingKey, CaseIterable { case rank, variant, head }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             rank = try read(.rank, rank)
             variant = try read(.variant, variant)
             head = try read(.head, head)

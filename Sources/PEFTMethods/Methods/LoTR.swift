@@ -41,7 +41,7 @@ public struct LoTR: PEFTMethod {
 
         enum CodingKeys: String, CodingKey, CaseIterable { case rank, scaling, targets, exclude, head }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             rank = try read(.rank, rank)
             scaling = try read(.scaling, scaling)
             targets = try read(.targets, targets)

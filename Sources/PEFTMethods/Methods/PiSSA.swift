@@ -13,7 +13,7 @@ public struct PiSSA: PEFTMethod {
 
         enum CodingKeys: String, CodingKey, CaseIterable { case rank, targets, exclude, head }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             rank = try read(.rank, rank)
             targets = try read(.targets, targets)
             exclude = try read(.exclude, exclude)

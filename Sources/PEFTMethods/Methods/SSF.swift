@@ -29,7 +29,7 @@ public struct SSF: PEFTMethod {
 
         enum CodingKeys: String, CodingKey, CaseIterable { case targets, exclude, head }
         public init(from decoder: any Decoder) throws {
-            let read = try ConfigReader<CodingKeys>(decoder)
+            let read = try OptionsReader<CodingKeys>(decoder)
             targets = try read(.targets, targets)
             exclude = try read(.exclude, exclude)
             head = try read(.head, head)
