@@ -25,6 +25,10 @@ final class ShapeGradientTests: XCTestCase {
         checkGradients([x]) { $0[0].slice(axis: 2, 2..<5) }
         checkGradients([x]) { $0[0].padded([(0, 0), (1, 2), (0, 3)]) }
         checkGradients([x]) { $0[0].rolled(shifts: [1, -2], axes: [1, 2]) }
+        checkGradients([x]) { $0[0].flipped(axes: [0, 2]) }
+        let flipped = x.flipped(axes: [2])
+        XCTAssertEqual(flipped[flat: 0], x[flat: 4])
+        XCTAssertEqual(flipped.flipped(axes: [2]).values, x.values)
         let y = randomTensor([2, 2, 5], seed: 5)
         checkGradients([x, y]) { Tensor.concatenate([$0[0], $0[1]], axis: 1) }
         checkGradients([x]) { $0[0].split(sizes: [2, 3], axis: 2)[1] }

@@ -25,6 +25,8 @@ public final class DropPath: Module {
         rng = RandomGenerator(seed: seed, stream: "droppath")
     }
 
+    public func reseed(_ seed: UInt64) { rng = RandomGenerator(seed: seed, stream: "droppath") }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
         isTraining && probability > 0 ? dropPath(x, probability: probability, using: &rng) : x
     }

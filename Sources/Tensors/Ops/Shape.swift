@@ -69,6 +69,20 @@ extension Tensor {
         }
     }
 
+    /// The tensor mirrored along `axes` (torch.flip).
+    public func flipped(axes: [Int]) -> Tensor {
+        let axes = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
+        guard !axes.isEmpty else { return self }
+        let own = shape.strides
+        let strides = shape.indices.map { axes.contains($0) ? -own[$0] : own[$0] }
+        let start = axes.map { (shape[$0] - 1) * own[$0] }.reduce(0, +)
+        let y = Tensor(uninitialized: shape)
+        Kernels.gather(pointer + start, strides: strides, shape: shape, into: y.pointer)
+        return y.recording([self]) { gy in
+            Kernels.scatterAdd(gy.pointer, shape: self.shape, into: self.gradAccumulator().pointer + start, strides: strides)
+        }
+    }
+
     /// Cyclic shift by `shifts[i]` along `axes[i]` (torch.roll).
     public func rolled(shifts: [Int], axes: [Int]) -> Tensor {
         var y = self

@@ -1,0 +1,121 @@
+import Backbones
+import Tensors
+
+/// The `training:` section of a spec. Sizes are in NIfTI axis order (i, j, k).
+public struct TrainingSettings: Codable, Sendable, Equatable {
+    public enum OptimizerKind: String, Codable, Sendable { case adam, adamw, sgd }
+    public enum ScheduleKind: String, Codable, Sendable { case poly, cosine, constant }
+    public enum LossKind: String, Codable, Sendable {
+        /// The papers' softmax_dice2: Dice of every class (background too) summed over the batch.
+        case softmaxDice = "softmax_dice"
+        /// MONAI DiceCELoss(to_onehot_y, softmax).
+        case diceCE = "dice_ce"
+        /// MONAI DiceLoss(to_onehot_y, softmax).
+        case dice
+        case ce
+    }
+
+    /// Passes over the training cases (the papers use 1000).
+    public var epochs = 50
+    /// Optimizer steps per epoch; nil = ⌈training cases / batch size⌉, one pass as the papers.
+    public var iterationsPerEpoch: Int?
+    public var batchSize = 2
+    /// Random crop size (i, j, k); nil = the backbone's input size (UNETR's img_size, else 64³).
+    public var patchSize: [Int]?
+    public var optimizer = OptimizerKind.adam
+    public var learningRate = 1e-3
+    public var weightDecay = 2e-5
+    public var amsgrad = true
+    public var momentum = 0.99
+    public var schedule = ScheduleKind.poly
+    public var polyPower = 0.9
+    public var warmupEpochs = 0
+    public var loss = LossKind.softmaxDice
+    /// Global gradient-norm clip; nil = none.
+    public var gradientClip: Double?
+    /// Validate (sliding-window Dice on the validation cases) every this many epochs; 0 = never.
+    public var validateEvery = 10
+    /// Checkpoints of the last this many epochs are kept for the papers' softmax averaging.
+    public var keepLast = 4
+    /// Probability that a crop is centred on a foreground voxel.
+    public var foregroundRatio = 0.5
+    public var flips = true
+    /// Intensity scale range and shift (× the image's standard deviation), the papers' 0.9–1.1 and ±0.1.
+    public var intensityScale = [0.9, 1.1]
+    public var intensityShift = 0.1
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case epochs, iterationsPerEpoch = "iterations_per_epoch", batchSize = "batch_size", patchSize = "patch_size"
+        case optimizer, learningRate = "learning_rate", weightDecay = "weight_decay", amsgrad, momentum
+        case schedule, polyPower = "poly_power", warmupEpochs = "warmup_epochs", loss, gradientClip = "gradient_clip"
+        case validateEvery = "validate_every", keepLast = "keep_last", foregroundRatio = "foreground_ratio"
+        case flips, intensityScale = "intensity_scale", intensityShift = "intensity_shift"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let read = try OptionsReader<CodingKeys>(decoder)
+        epochs = try read(.epochs, epochs)
+        iterationsPerEpoch = try read(.iterationsPerEpoch, iterationsPerEpoch)
+        batchSize = try read(.batchSize, batchSize)
+        patchSize = try read(.patchSize, patchSize)
+        optimizer = try read(.optimizer, optimizer)
+        learningRate = try read(.learningRate, learningRate)
+        weightDecay = try read(.weightDecay, weightDecay)
+        amsgrad = try read(.amsgrad, amsgrad)
+        momentum = try read(.momentum, momentum)
+        schedule = try read(.schedule, schedule)
+        polyPower = try read(.polyPower, polyPower)
+        warmupEpochs = try read(.warmupEpochs, warmupEpochs)
+        loss = try read(.loss, loss)
+        gradientClip = try read(.gradientClip, gradientClip)
+        validateEvery = try read(.validateEvery, validateEvery)
+        keepLast = try read(.keepLast, keepLast)
+        foregroundRatio = try read(.foregroundRatio, foregroundRatio)
+        flips = try read(.flips, flips)
+        intensityScale = try read(.intensityScale, intensityScale)
+        intensityShift = try read(.intensityShift, intensityShift)
+        try read.require(epochs > 0, .epochs, "epochs must be positive")
+        try read.require((iterationsPerEpoch ?? 1) > 0, .iterationsPerEpoch, "iterations_per_epoch must be positive")
+        try read.require(batchSize > 0, .batchSize, "batch_size must be positive")
+        try read.require(patchSize.map { $0.count == 3 && $0.allSatisfy { $0 > 0 } } ?? true, .patchSize, "patch_size needs 3 positive sizes")
+        try read.require(learningRate > 0, .learningRate, "learning_rate must be positive")
+        try read.require(validateEvery >= 0, .validateEvery, "validate_every must be 0 (never) or positive")
+        try read.require(keepLast >= 1, .keepLast, "keep_last must be at least 1")
+        try read.require((0...1).contains(foregroundRatio), .foregroundRatio, "foreground_ratio must be in [0, 1]")
+        try read.require(intensityScale.count == 2 && intensityScale[0] <= intensityScale[1], .intensityScale, "intensity_scale is [low, high]")
+    }
+
+    public func makeOptimizer(_ parameters: [(String, Parameter)]) -> any Optimizer {
+        switch optimizer {
+        case .adam:
+            Adam(parameters, learningRate: Float(learningRate), weightDecay: Float(weightDecay), amsgrad: amsgrad)
+        case .adamw:
+            Adam(parameters, learningRate: Float(learningRate), weightDecay: Float(weightDecay), amsgrad: amsgrad,
+                 decoupledWeightDecay: true)
+        case .sgd:
+            SGD(parameters, learningRate: Float(learningRate), momentum: Float(momentum), weightDecay: Float(weightDecay),
+                nesterov: true)
+        }
+    }
+
+    /// The learning rate for `epoch` (set once per epoch, as the papers do).
+    public func learningRate(epoch: Int) -> Double {
+        let kind: LearningRateSchedule = switch schedule {
+        case .poly: .poly(power: polyPower)
+        case .cosine: .cosine
+        case .constant: .constant
+        }
+        return kind.rate(base: learningRate, step: epoch, total: epochs, warmup: warmupEpochs)
+    }
+
+    public func loss(logits: Tensor, labels: Tensor) -> Tensor {
+        switch loss {
+        case .softmaxDice: softmaxDiceLoss(logits: logits, labels: labels)
+        case .diceCE: diceCrossEntropyLoss(logits: logits, labels: labels)
+        case .dice: monaiDiceLoss(logits: logits, labels: labels)
+        case .ce: crossEntropyLoss(logits: logits, labels: labels)
+        }
+    }
+}
