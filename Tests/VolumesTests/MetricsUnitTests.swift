@@ -241,6 +241,50 @@ final class MetricsUnitTests: XCTestCase {
     }
 }
 
+final class MetricsVolumeTests: XCTestCase {
+    func testVolumeEntryPointUsesHeaderSpacingAndChecksTheGrid() throws {
+        let grid = Grid3D(10, 9, 8)
+        let spacing = [0.9375, 0.9375, 1.5]
+        let ref = MaskFactory.box(grid, 2..<6, 2..<6, 2..<5)
+        let pred = MaskFactory.shifted(ref, grid: grid, by: (1, 0, 0))
+        let refVolume = try Volume(shape: grid.shape, voxels: ref.map { $0 ? 2 : 0 }, spacing: spacing)
+        let predVolume = try Volume(shape: grid.shape, voxels: pred.map { $0 ? 2 : 0 }, spacing: spacing)
+        let m = try evaluateSegmentation(prediction: predVolume, reference: refVolume)
+        XCTAssertEqual(m.keys, ["2", "all"])
+        XCTAssertEqual(m.all, evaluateBinarySegmentation(prediction: pred, reference: ref, grid: grid, spacing: spacing))
+
+        let otherSpacing = try Volume(shape: grid.shape, voxels: predVolume.voxels, spacing: [1, 1, 1.5])
+        XCTAssertThrowsError(try evaluateSegmentation(prediction: otherSpacing, reference: refVolume)) { error in
+            guard case .gridMismatch = error as? MetricsError else { return XCTFail("\(error)") }
+        }
+        let otherShape = try Volume(shape: [10, 9, 7], voxels: [Float](repeating: 0, count: 630), spacing: spacing)
+        XCTAssertThrowsError(try evaluateSegmentation(prediction: otherShape, reference: refVolume))
+        var shiftedAffine = Affine.diagonal(spacing)
+        shiftedAffine[0, 3] = 5
+        let moved = try Volume(shape: grid.shape, voxels: predVolume.voxels, spacing: spacing, affine: shiftedAffine)
+        XCTAssertThrowsError(try evaluateSegmentation(prediction: moved, reference: refVolume))
+        var fractional = predVolume
+        fractional.voxels[3] = 0.25
+        XCTAssertThrowsError(try evaluateSegmentation(prediction: fractional, reference: refVolume))
+    }
+
+    func testVolumePostProcessing() throws {
+        let grid = Grid3D(12, 10, 10)
+        var labels = [Float](repeating: 0, count: grid.count)
+        for (v, inside) in MaskFactory.box(grid, 0..<10, 0..<10, 0..<10).enumerated() where inside { labels[v] = 1 }
+        labels[grid.index(11, 9, 9)] = 1  // a stray voxel of label 1
+        labels[grid.index(11, 0, 0)] = 2; labels[grid.index(11, 1, 0)] = 2  // two voxels of label 2
+        let volume = try Volume(shape: grid.shape, voxels: labels, spacing: [1, 1, 1])
+        let cleaned = try volume.removingSmallComponents()  // 1000 voxels, 6-connectivity
+        XCTAssertEqual(cleaned.voxels.filter { $0 == 1 }.count, 1000)
+        XCTAssertEqual(cleaned.voxels.filter { $0 == 2 }.count, 0)
+        XCTAssertEqual(cleaned.spacing, volume.spacing)
+        let largest = try volume.keepingLargestComponents()
+        XCTAssertEqual(largest.voxels.filter { $0 == 1 }.count, 1000)
+        XCTAssertEqual(largest.voxels.filter { $0 == 2 }.count, 2)
+    }
+}
+
 final class MetricsJSONTests: XCTestCase {
     func sample() throws -> SegmentationMetrics {
         let grid = Grid3D(8, 8, 8)

@@ -150,20 +150,19 @@ public func evaluateBinarySegmentation(
     }
 
     guard let pair = CroppedPair(prediction: prediction, reference: reference, grid: grid) else { return m }
-    let maps = pair.surfaceDistanceMaps(spacing: spacing)
-    let directedMax = pair.setHausdorff(maps)
-    m.hdMax = max(directedMax.predictionToReference, directedMax.referenceToPrediction)
+    do {  // voxel-grid measures; the distance maps are freed before the corner grid is built
+        let maps = pair.surfaceDistanceMaps(spacing: spacing)
+        let directedMax = pair.setHausdorff(maps)
+        m.hdMax = max(directedMax.predictionToReference, directedMax.referenceToPrediction)
 
-    var (pg, gp) = pair.surfaceDistances(maps)
-    pg.sort()
-    gp.sort()
-    let q95PG = MaskDistances.linearPercentile(sorted: pg, 0.95)!
-    let q95GP = MaskDistances.linearPercentile(sorted: gp, 0.95)!
-    m.hd95 = max(q95PG, q95GP)
-    let pooled = merge(pg, gp)
-    m.hd95Medpy = MaskDistances.linearPercentile(sorted: pooled, 0.95)
-    m.assd = pooled.reduce(0, +) / Double(pooled.count)
-
+        var (pg, gp) = pair.surfaceDistances(maps)
+        pg.sort()
+        gp.sort()
+        m.hd95 = max(MaskDistances.linearPercentile(sorted: pg, 0.95)!, MaskDistances.linearPercentile(sorted: gp, 0.95)!)
+        let pooled = merge(pg, gp)
+        m.hd95Medpy = MaskDistances.linearPercentile(sorted: pooled, 0.95)
+        m.assd = pooled.reduce(0, +) / Double(pooled.count)
+    }
     m.nsd1mm = pair.surfels(spacing: spacing).surfaceDice(tolerance: nsdTolerance)
     return m
 }

@@ -6,6 +6,7 @@ public enum MetricsError: Error, CustomStringConvertible, Equatable {
     case invalidSpacing([Double])
     case spacingMismatch(prediction: [Double], reference: [Double])
     case nonIntegerLabel(what: String, value: Double, voxel: [Int])
+    case gridMismatch(prediction: String, reference: String, reason: String)
 
     public var description: String {
         switch self {
@@ -21,6 +22,8 @@ public enum MetricsError: Error, CustomStringConvertible, Equatable {
             return "prediction spacing \(prediction) differs from reference spacing \(reference) by more than 1e-6 relative; the masks must share one grid"
         case let .nonIntegerLabel(what, value, voxel):
             return "the \(what) holds the non-integer value \(value) at voxel \(voxel); pass a label map (0 = background, 1, 2, … = labels), e.g. threshold probabilities first"
+        case let .gridMismatch(prediction, reference, reason):
+            return "prediction \(prediction) and reference \(reference) are not on one voxel grid: \(reason)"
         }
     }
 }
@@ -47,21 +50,58 @@ public func evaluateSegmentation(
     guard spacing.count == 3, spacing.allSatisfy({ $0 > 0 && $0.isFinite }) else {
         throw MetricsError.invalidSpacing(spacing)
     }
-    var present = Set<Int32>()
-    for v in prediction where v != 0 { present.insert(v) }
-    for v in reference where v != 0 { present.insert(v) }
-    let labels = present.sorted()
+    // Each label is evaluated on the bounding box of its voxels in either map. Every measure is
+    // unchanged by that crop (see `CroppedPair`), and the full-size maps are scanned only once.
+    var boxes: [Int32: VoxelBox] = [:]
+    labelBoxes(prediction, grid: grid, into: &boxes)
+    labelBoxes(reference, grid: grid, into: &boxes)
+    let labels = boxes.keys.sorted()
 
-    func evaluate(_ predicate: (Int32) -> Bool) -> LabelMetrics {
-        evaluateBinarySegmentation(
-            prediction: prediction.map(predicate), reference: reference.map(predicate),
-            grid: grid, spacing: spacing, nsdTolerance: nsdTolerance)
+    func evaluate(in box: VoxelBox?, _ predicate: (Int32) -> Bool) -> LabelMetrics {
+        guard let box else {
+            // Nothing anywhere: both masks empty.
+            let empty = [Bool](repeating: false, count: 1)
+            var m = evaluateBinarySegmentation(prediction: empty, reference: empty, grid: Grid3D(1, 1, 1),
+                                               spacing: spacing, nsdTolerance: nsdTolerance)
+            m.volumeRefMM3 = 0
+            m.volumePredMM3 = 0
+            return m
+        }
+        let sub = box.grid
+        return evaluateBinarySegmentation(
+            prediction: box.crop(prediction, grid: grid).map(predicate),
+            reference: box.crop(reference, grid: grid).map(predicate),
+            grid: sub, spacing: spacing, nsdTolerance: nsdTolerance)
     }
     var perLabel: [Int: LabelMetrics] = [:]
-    for label in labels { perLabel[Int(label)] = evaluate { $0 == label } }
+    for label in labels { perLabel[Int(label)] = evaluate(in: boxes[label]) { $0 == label } }
     // With a single label the union is that label's masks: reuse its metrics.
-    let all = labels.count == 1 ? perLabel[Int(labels[0])]! : evaluate { $0 != 0 }
+    let all = labels.count == 1 ? perLabel[Int(labels[0])]!
+        : evaluate(in: boxes.values.reduce(nil) { $0?.union($1) ?? $1 }) { $0 != 0 }
     return SegmentationMetrics(labels: perLabel, all: all)
+}
+
+/// Grows `boxes[label]` to cover every voxel of each non-zero label in `map`. Works run by run, so a
+/// large object costs one dictionary update per row, not per voxel.
+func labelBoxes(_ map: [Int32], grid: Grid3D, into boxes: inout [Int32: VoxelBox]) {
+    map.withUnsafeBufferPointer { m in
+        var p = 0
+        for k in 0..<grid.nk {
+            for j in 0..<grid.nj {
+                var i = 0
+                while i < grid.ni {
+                    let label = m[p + i]
+                    if label == 0 { i += 1; continue }
+                    let first = i
+                    while i + 1 < grid.ni && m[p + i + 1] == label { i += 1 }
+                    let run = VoxelBox(lower: (first, j, k), upper: (i, j, k))
+                    boxes[label] = boxes[label].map { $0.union(run) } ?? run
+                    i += 1
+                }
+                p += grid.ni
+            }
+        }
+    }
 }
 
 /// `[UInt8]` label maps (e.g. NIfTI uint8 masks).
