@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "VolumesTests", dependencies: ["Volumes"], swiftSettings: cpuSwift),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Tensors"], swiftSettings: cpuSwift),
         .testTarget(name: "PEFTMethodsTests", dependencies: ["PEFTMethods", "Backbones", "Tensors"], swiftSettings: cpuSwift),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"], swiftSettings: cpuSwift),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"], exclude: ["Fixtures"], swiftSettings: cpuSwift),
         .testTarget(name: "HarnessTests", dependencies: ["Harness"], swiftSettings: cpuSwift),
     ]
 )
