@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Volumes
+import Volumes
 
 /// Random mask pairs of the fixture kinds (shifted, eroded/dilated, noisy, disjoint, nested,
 /// border-cut, single voxels, scattered), compared with O(n·m) implementations of the definitions.

@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Volumes
+import Volumes
 
 /// Reference values from medpy / SimpleITK / DeepMind surface-distance / MONAI for 45 mask pairs
 /// (`../shared/fixtures/metrics`, see its README and DEFINITIONS.md). Every case in expected.json is

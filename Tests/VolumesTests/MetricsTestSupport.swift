@@ -1,5 +1,5 @@
 import Foundation
-@testable import Volumes
+import Volumes
 
 /// Deterministic generator for the randomised tests (SplitMix64).
 struct TestRNG {

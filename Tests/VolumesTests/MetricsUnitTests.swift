@@ -1,6 +1,6 @@
 import Foundation
 import XCTest
-@testable import Volumes
+import Volumes
 
 /// Hand-computed answers on tiny masks.
 final class MetricsUnitTests: XCTestCase {

@@ -1,5 +1,5 @@
 import XCTest
-@testable import Volumes
+import Volumes
 
 final class MorphologyComponentsTests: XCTestCase {
     func testLabellingMatchesFloodFillOnRandomMasks() {

@@ -35,7 +35,7 @@ public struct NoOptions: MethodConfig {
     public init() {}
     private enum CodingKeys: String, CodingKey, CaseIterable { case none }
     public init(from decoder: any Decoder) throws { _ = try OptionsReader<CodingKeys>(decoder) }
-    public func encode(to encoder: any Encoder) throws {}
+    public func encode(to encoder: any Encoder) throws { _ = encoder.container(keyedBy: CodingKeys.self) }
 }
 
 extension PEFTMethod {

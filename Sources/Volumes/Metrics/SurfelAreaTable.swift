@@ -40,7 +40,7 @@ public struct SurfelAreaTable: Sendable {
     public static func bit(_ a: Int, _ b: Int, _ c: Int) -> UInt8 { UInt8(1) << UInt8(7 - (4 * a + 2 * b + c)) }
 
     /// Number of normals for each code.
-    static let normalCounts: [UInt8] = [
+    package static let normalCounts: [UInt8] = [
         0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 2, 1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 3,
         1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 3, 2, 3, 3, 2, 3, 4, 4, 3, 3, 4, 4, 3, 4, 3, 3, 2,
         1, 2, 2, 3, 2, 3, 3, 4, 2, 3, 3, 4, 3, 4, 4, 3, 2, 3, 3, 4, 3, 2, 4, 3, 3, 4, 4, 3, 4, 3, 3, 2,
@@ -52,7 +52,7 @@ public struct SurfelAreaTable: Sendable {
     ]
 
     /// The normals, three components each, in units of 1/8.
-    static let normalEighths: [Int8] = [
+    package static let normalEighths: [Int8] = [
         /*   0 */ // no surface
         /*   1 */ 1,1,1,
         /*   2 */ -1,-1,1,

@@ -58,7 +58,7 @@ public enum DistanceTransform {
     }
 
     /// Worker threads for large grids: `HIPPOPEFT_THREADS` if set, else the active cores (at most 8).
-    static let workers: Int = {
+    package static let workers: Int = {
         if let text = ProcessInfo.processInfo.environment["HIPPOPEFT_THREADS"], let n = Int(text), n > 0 { return n }
         return max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
     }()

@@ -1,0 +1,208 @@
+import Backbones
+import Foundation
+import PEFTMethods
+
+/// A whole study: backbones × data sets × training budgets × methods × seeds, with one training and
+/// one evaluation protocol. Every field is documented in docs/SPEC.md.
+public struct ExperimentSpec: Decodable, Sendable {
+    public var name: String
+    public var description: String?
+    public var seeds: [UInt64] = [0]
+    public var backbones: [BackboneSpec]
+    /// The shared pre-training stage that backbones with `pretrained: pretraining` start from.
+    public var pretraining: PretrainingSpec?
+    public var datasets: [DatasetSpec]
+    public var budgets: [Budget] = [.all]
+    public var methods: [MethodSpec]
+    public var training = TrainingSettings()
+    public var evaluation = EvaluationSettings()
+    public var report = ReportSettings()
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case name, description, seed, seeds, backbone, backbones, pretraining, datasets, budgets, methods
+        case training, evaluation, report
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let read = try OptionsReader<CodingKeys>(decoder)
+        name = try read.required(.name)
+        description = try read(.description, nil as String?)
+        if read.contains(.seed) { seeds = [try read.required(.seed)] }
+        seeds = try read(.seeds, seeds)
+        if read.contains(.backbone) {
+            backbones = [try read.required(.backbone)]
+        } else {
+            backbones = try read.required(.backbones)
+        }
+        pretraining = try read(.pretraining, nil as PretrainingSpec?)
+        datasets = try read.required(.datasets)
+        budgets = try read(.budgets, budgets)
+        methods = try read.required(.methods)
+        training = try read(.training, training)
+        evaluation = try read(.evaluation, evaluation)
+        report = try read(.report, report)
+        try read.require(!seeds.isEmpty, .seeds, "list at least one seed")
+        try read.require(!backbones.isEmpty, .backbones, "list at least one backbone")
+        try read.require(!datasets.isEmpty, .datasets, "list at least one data set")
+        try read.require(!budgets.isEmpty, .budgets, "list at least one training budget")
+        try read.require(!methods.isEmpty, .methods, "list at least one method")
+    }
+
+    /// Problems that decoding cannot see, each with the path of the field to fix.
+    public func validate(baseDirectory: URL?) -> [(path: [String], message: String)] {
+        var problems: [(path: [String], message: String)] = []
+        func duplicates(_ labels: [String]) -> [String] {
+            Dictionary(grouping: labels, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
+        }
+        for label in duplicates(methods.map(\.label)) {
+            problems.append((["methods"], "two methods are labelled '\(label)'; give one a distinct `label`"))
+        }
+        for label in duplicates(backbones.map(\.label)) {
+            problems.append((["backbones"], "two backbones are labelled '\(label)'; give one a distinct `label`"))
+        }
+        for label in duplicates(datasets.map(\.name)) {
+            problems.append((["datasets"], "two data sets are named '\(label)'"))
+        }
+        for (i, backbone) in backbones.enumerated() {
+            switch backbone.pretrained {
+            case .weights(let path):
+                if !FileManager.default.fileExists(atPath: resolve(path, baseDirectory).path) {
+                    problems.append((["backbones", "[\(i)]", "pretrained"], "weights file \(path) does not exist"))
+                }
+            case .pretraining where pretraining == nil:
+                problems.append((["backbones", "[\(i)]", "pretrained"], "`pretrained: pretraining` needs a top-level `pretraining:` stage"))
+            default: break
+            }
+        }
+        for (i, dataset) in datasets.enumerated() {
+            for problem in dataset.validate(baseDirectory: baseDirectory) {
+                problems.append((["datasets", "[\(i)]"] + problem.path, problem.message))
+            }
+        }
+        return problems
+    }
+
+    /// A path from the spec: absolute, or relative to the spec's folder.
+    public func resolve(_ path: String, _ baseDirectory: URL?) -> URL {
+        path.hasPrefix("/") || baseDirectory == nil ? URL(fileURLWithPath: path) : baseDirectory!.appendingPathComponent(path)
+    }
+}
+
+/// One backbone of the study and where its starting weights come from.
+public struct BackboneSpec: Decodable, Sendable {
+    public enum Pretrained: Sendable, Equatable {
+        /// Random initialisation (seeded).
+        case none
+        /// MONAI-named safetensors weights.
+        case weights(String)
+        /// The spec's `pretraining:` stage, run once and shared by every cell of this backbone.
+        case pretraining
+    }
+
+    public var label: String
+    public var config: BackboneConfig
+    public var pretrained: Pretrained
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case name, backbone, label, args, pretrained }
+
+    public init(from decoder: any Decoder) throws {
+        let read = try OptionsReader<CodingKeys>(decoder)
+        config = try BackboneConfig(from: IgnoringDecoder(decoder, ignoring: ["label", "pretrained"]))
+        label = try read(.label, config.kind)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if let text = try? container.decode(String.self, forKey: .pretrained) {
+            switch text {
+            case "none", "scratch": pretrained = .none
+            case "pretraining": pretrained = .pretraining
+            default: pretrained = .weights(text)
+            }
+        } else if let mapping = try? container.decode([String: String].self, forKey: .pretrained), let path = mapping["weights"] {
+            pretrained = .weights(path)
+        } else if container.contains(.pretrained) {
+            throw DecodingError.dataCorruptedError(forKey: .pretrained, in: container, debugDescription:
+                "use `none`, `pretraining`, a safetensors path, or {weights: PATH}")
+        } else {
+            pretrained = .none
+        }
+    }
+}
+
+/// A shared pre-training stage on a source data set (e.g. the synthetic BraTS-like set).
+public struct PretrainingSpec: Decodable, Sendable {
+    public var dataset: DatasetSpec
+    public var training: TrainingSettings
+    public var seed: UInt64 = 0
+
+    enum CodingKeys: String, CodingKey, CaseIterable { case dataset, training, seed }
+
+    public init(from decoder: any Decoder) throws {
+        let read = try OptionsReader<CodingKeys>(decoder)
+        dataset = try read.required(.dataset)
+        training = try read(.training, TrainingSettings())
+        seed = try read(.seed, seed)
+    }
+}
+
+/// A method of the study: its registered name, a label for tables, and its options.
+/// Written as a bare name (`lora`) or a mapping (`{name: lora, rank: 4, label: lora-r4}`).
+public struct MethodSpec: Decodable, Sendable {
+    public var label: String
+    public var method: any PEFTMethod
+    /// The options as canonical JSON (sorted keys), part of every cell key.
+    public var configurationJSON: String
+
+    public var name: String { method.name }
+
+    enum CodingKeys: String, CodingKey { case name, label }
+
+    public init(from decoder: any Decoder) throws {
+        if let name = try? decoder.singleValueContainer().decode(String.self) {
+            let type = try Self.type(named: name, decoder: decoder)
+            method = type.init()
+            label = name
+        } else {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            let name = try container.decode(String.self, forKey: .name)
+            let type = try Self.type(named: name, decoder: decoder)
+            method = try type.make(from: IgnoringDecoder(decoder, ignoring: ["name", "label"]))
+            label = try container.decodeIfPresent(String.self, forKey: .label) ?? name
+        }
+        configurationJSON = try canonicalJSON(of: method)
+    }
+
+    private static func type(named name: String, decoder: any Decoder) throws -> any PEFTMethod.Type {
+        do {
+            return try MethodRegistry.type(named: name)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+}
+
+/// The method's configuration as sorted-key JSON.
+func canonicalJSON(of method: any PEFTMethod) throws -> String {
+    func encode<M: PEFTMethod>(_ m: M) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(m.config)
+    }
+    return String(decoding: try encode(method), as: UTF8.self)
+}
+
+/// Presents a decoder whose `userInfo` tells nested OptionsReaders to skip some keys.
+struct IgnoringDecoder: Decoder {
+    let base: any Decoder
+    let userInfo: [CodingUserInfoKey: Any]
+    var codingPath: [any CodingKey] { base.codingPath }
+
+    init(_ base: any Decoder, ignoring keys: Set<String>) {
+        self.base = base
+        var info = base.userInfo
+        info[.ignoredOptionKeys] = keys
+        userInfo = info
+    }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> { try base.container(keyedBy: type) }
+    func unkeyedContainer() throws -> any UnkeyedDecodingContainer { try base.unkeyedContainer() }
+    func singleValueContainer() throws -> any SingleValueDecodingContainer { try base.singleValueContainer() }
+}

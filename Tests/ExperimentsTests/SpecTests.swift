@@ -1,0 +1,101 @@
+import Experiments
+import Foundation
+import XCTest
+
+final class SpecTests: XCTestCase {
+    private let valid = """
+    name: tiny
+    seeds: [0, 1]
+    backbone:
+      name: unetr
+      args: {in_channels: 1, out_channels: 2, img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}
+    datasets:
+      - name: toy
+        layout: synthetic
+    budgets: [5, all]
+    methods:
+      - full
+      - {name: lora, rank: 4, label: lora-r4}
+    training:
+      epochs: 2
+    """
+
+    private func issues(_ yaml: String, environment: [String: String] = [:]) -> [SpecIssue] {
+        do {
+            _ = try SpecLoader.parse(yaml, file: "spec.yaml", environment: environment)
+            XCTFail("expected the spec to be refused")
+            return []
+        } catch let error as SpecError {
+            return error.issues
+        } catch {
+            XCTFail("unexpected error \(error)")
+            return []
+        }
+    }
+
+    func testValidSpecDecodes() throws {
+        let spec = try SpecLoader.parse(valid, file: "spec.yaml")
+        XCTAssertEqual(spec.seeds, [0, 1])
+        XCTAssertEqual(spec.methods.map(\.label), ["full", "lora-r4"])
+        XCTAssertEqual(spec.methods[1].configurationJSON.contains("\"rank\":4"), true, spec.methods[1].configurationJSON)
+        XCTAssertEqual(spec.training.epochs, 2)
+        XCTAssertEqual(spec.backbones[0].label, "unetr")
+    }
+
+    func testUnknownKeyIsNamedWithASuggestionAndALine() {
+        let found = issues(valid.replacingOccurrences(of: "  epochs: 2", with: "  epohcs: 2"))
+        XCTAssertEqual(found.count, 1)
+        XCTAssertEqual(found.first?.line, 14)
+        XCTAssert(found.first?.message.contains("did you mean 'epochs'") ?? false, "\(found)")
+        XCTAssertEqual(found.first?.path, "training.epohcs")
+    }
+
+    func testWrongTypeIsNamedWithLineAndColumn() {
+        let found = issues(valid.replacingOccurrences(of: "  epochs: 2", with: "  epochs: a hundred"))
+        XCTAssertEqual(found.first?.line, 14)
+        XCTAssertEqual(found.first?.column, 11)
+        XCTAssert(found.first?.message.contains("must be an integer, got 'a hundred'") ?? false, "\(found)")
+        XCTAssert(found.first?.description.contains("spec.yaml:14:11") ?? false, "\(found)")
+    }
+
+    func testUnknownMethodListsTheKnownOnes() {
+        let found = issues(valid.replacingOccurrences(of: "  - full", with: "  - fulll"))
+        XCTAssert(found.first?.message.contains("did you mean 'full'") ?? false, "\(found)")
+        XCTAssert(found.first?.message.contains("lora_pt") ?? false, "\(found)")
+        XCTAssertEqual(found.first?.line, 11)
+    }
+
+    func testUnknownMethodOptionIsRefused() {
+        let found = issues(valid.replacingOccurrences(of: "rank: 4", with: "rnak: 4"))
+        XCTAssert(found.first?.message.contains("did you mean 'rank'") ?? false, "\(found)")
+    }
+
+    func testEnvironmentVariablesExpandAndAMissingOneIsNamed() throws {
+        let yaml = valid.replacingOccurrences(of: "layout: synthetic", with: "layout: synthetic\n    root: ${DATA_ROOT}/x")
+        let found = issues(yaml)
+        XCTAssert(found.first?.message.contains("DATA_ROOT is not set") ?? false, "\(found)")
+        XCTAssertEqual(found.first?.line, 9)
+    }
+
+    func testAliasBombIsRefusedQuickly() {
+        var yaml = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+        for i in 1...9 { yaml += "a\(i): &a\(i) [" + Array(repeating: "*a\(i - 1)", count: 10).joined(separator: ", ") + "]\n" }
+        yaml += valid
+        let start = Date()
+        let found = issues(yaml)
+        XCTAssert(found.first?.message.contains("alias bomb") ?? false, "\(found)")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    }
+
+    func testYAMLSyntaxErrorIsOneLocatedLine() {
+        let found = issues("name: [unclosed\nseeds: 1\n")
+        XCTAssertEqual(found.count, 1)
+        XCTAssertNotNil(found.first?.line)
+        XCTAssertFalse(found.first?.message.contains("\n") ?? true)
+    }
+
+    func testDuplicateLabelsAreReported() {
+        let found = issues(valid.replacingOccurrences(of: "label: lora-r4", with: "label: full"))
+        XCTAssert(found.contains { $0.message.contains("two methods are labelled 'full'") }, "\(found)")
+    }
+}
