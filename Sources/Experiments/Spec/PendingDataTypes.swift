@@ -1,7 +1,7 @@
 // Temporary: replaced by Data/ when the data branch lands.
 import Backbones
 import Foundation
-public struct DatasetSpec: Decodable, Sendable, Equatable {
+public struct DatasetSpec: Codable, Sendable, Equatable {
     public var name: String
     public var layout: String
     public var root: String?
@@ -12,7 +12,8 @@ public struct DatasetSpec: Decodable, Sendable, Equatable {
     }
     public func validate(baseDirectory: URL?) -> [(path: [String], message: String)] { [] }
 }
-public enum Budget: Decodable, Sendable, Equatable {
+public enum Budget: Codable, Sendable, Equatable {
+    public func encode(to encoder: any Encoder) throws { var c = encoder.singleValueContainer(); switch self { case .count(let n): try c.encode(n); case .all: try c.encode("all") } }
     case count(Int), all
     public init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()

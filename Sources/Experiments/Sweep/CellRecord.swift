@@ -1,0 +1,70 @@
+import Foundation
+import Volumes
+
+/// The outcome of one cell, written as `RESULTS/cells/<key>.json`. Everything except `timing` is
+/// deterministic: the same spec twice gives identical records apart from that field.
+public struct CellRecord: Codable, Sendable {
+    public enum Status: String, Codable, Sendable { case done, failed }
+
+    public struct Parameters: Codable, Sendable, Equatable {
+        public var total: Int, backbone: Int, trainable: Int
+        public var trainablePercent: Double
+    }
+
+    public struct CaseResult: Codable, Sendable, Equatable {
+        public var id: String
+        public var metrics: SegmentationMetrics
+    }
+
+    public struct Timing: Codable, Sendable {
+        public var startedAt: Date
+        public var finishedAt: Date
+        public var trainingSeconds: Double
+        public var inferenceSeconds: Double
+        public var peakResidentMB: Double
+        public var host: String
+    }
+
+    public var key: String
+    public var spec: String
+    public var backbone: String
+    public var dataset: String
+    public var budget: String
+    public var method: String
+    public var methodName: String
+    public var methodConfiguration: String
+    public var seed: UInt64
+    public var version: String
+    public var status: Status
+    /// Why a failed cell failed, and where its log is (Slurm tasks).
+    public var failure: String?
+    public var log: String?
+    public var trainingCases: [String] = []
+    public var validationCases: [String] = []
+    public var testCases: [String] = []
+    public var parameters: Parameters?
+    public var history: [EpochRecord] = []
+    public var cases: [CaseResult] = []
+    public var timing: Timing?
+
+    /// Mean over test cases of a metric of the union of foreground labels (nil values skipped).
+    public func mean(_ metric: MetricName) -> Double? { values(metric).mean }
+
+    public func values(_ metric: MetricName) -> [Double] { cases.compactMap { $0.metrics.all[metric] } }
+
+    /// The record without its timings, for comparisons between runs.
+    public var withoutTiming: CellRecord {
+        var copy = self
+        copy.timing = nil
+        return copy
+    }
+}
+
+extension Array where Element == Double {
+    public var mean: Double? { isEmpty ? nil : reduce(0, +) / Double(count) }
+    /// Sample standard deviation (n − 1); nil below two values.
+    public var standardDeviation: Double? {
+        guard count > 1, let m = mean else { return nil }
+        return (map { ($0 - m) * ($0 - m) }.reduce(0, +) / Double(count - 1)).squareRoot()
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+
+public enum ResultStoreError: Error, CustomStringConvertible {
+    case notWritable(String, String)
+    case unreadableRecord(String, String)
+
+    public var description: String {
+        switch self {
+        case .notWritable(let path, let reason): "cannot write to the results folder \(path): \(reason); free space or choose another --results"
+        case .unreadableRecord(let path, let reason): "record \(path) is unreadable (\(reason)); delete it to rerun that cell"
+        }
+    }
+}
+
+/// The results folder: `cells/<key>.json` records, `claims/<key>` markers of cells being run,
+/// `work/<key>/` checkpoints of unfinished cells, `pretrained/` shared stages, `logs/`, and reports.
+/// Every file is written to a temporary name, synced and renamed, so a reader never sees half a file.
+public struct ResultStore: Sendable {
+    public let root: URL
+
+    public init(root: URL) { self.root = root }
+
+    public var cells: URL { root.appendingPathComponent("cells") }
+    public var claims: URL { root.appendingPathComponent("claims") }
+    public var work: URL { root.appendingPathComponent("work") }
+    public var pretrained: URL { root.appendingPathComponent("pretrained") }
+    public var logs: URL { root.appendingPathComponent("logs") }
+
+    public func prepare() throws {
+        for folder in [root, cells, claims, work, pretrained, logs] {
+            do {
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            } catch {
+                throw ResultStoreError.notWritable(folder.path, error.localizedDescription)
+            }
+        }
+        guard FileManager.default.isWritableFile(atPath: root.path) else {
+            throw ResultStoreError.notWritable(root.path, "permission denied")
+        }
+    }
+
+    public func recordURL(_ key: String) -> URL { cells.appendingPathComponent(key + ".json") }
+    public func workFolder(_ key: String) -> URL { work.appendingPathComponent(key) }
+
+    public func record(_ key: String) throws -> CellRecord? {
+        let url = recordURL(key)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            return try Self.decoder.decode(CellRecord.self, from: Data(contentsOf: url))
+        } catch {
+            throw ResultStoreError.unreadableRecord(url.path, "\(error)")
+        }
+    }
+
+    /// Every readable record (unreadable ones are reported, not fatal, when `problems` is given).
+    public func allRecords(problems: ((String) -> Void)? = nil) -> [CellRecord] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: cells.path)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+        return names.compactMap { name in
+            do {
+                return try Self.decoder.decode(CellRecord.self, from: Data(contentsOf: cells.appendingPathComponent(name)))
+            } catch {
+                problems?("skipping unreadable record \(name): \(error)")
+                return nil
+            }
+        }
+    }
+
+    public func save(_ record: CellRecord) throws {
+        try Self.writeAtomically(try Self.encoder.encode(record), to: recordURL(record.key))
+    }
+
+    /// Claims a cell for this process: true when the claim is ours. A claim left by a process that no
+    /// longer runs (same host) or older than `staleAfter` seconds is taken over.
+    public func claim(_ key: String, staleAfter: TimeInterval = 7 * 24 * 3600) throws -> Bool {
+        let url = claims.appendingPathComponent(key)
+        let host = ProcessInfo.processInfo.hostName, pid = ProcessInfo.processInfo.processIdentifier
+        let content = "\(host) \(pid) \(Date().timeIntervalSince1970)\n"
+        for _ in 0..<2 {
+            let fd = open(url.path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+            if fd >= 0 {
+                _ = content.withCString { write(fd, $0, strlen($0)) }
+                fsync(fd)
+                close(fd)
+                return true
+            }
+            guard errno == EEXIST else { throw ResultStoreError.notWritable(url.path, String(cString: strerror(errno))) }
+            guard isStale(url, host: host, staleAfter: staleAfter) else { return false }
+            try? FileManager.default.removeItem(at: url)
+        }
+        return false
+    }
+
+    public func release(_ key: String) { try? FileManager.default.removeItem(at: claims.appendingPathComponent(key)) }
+
+    private func isStale(_ url: URL, host: String, staleAfter: TimeInterval) -> Bool {
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return false }
+        let fields = text.split(separator: " ")
+        guard fields.count >= 3, let pid = Int32(fields[1]), let time = Double(fields[2].trimmingCharacters(in: .whitespacesAndNewlines)) else {
+            return true
+        }
+        if Date().timeIntervalSince1970 - time > staleAfter { return true }
+        // On the same host, a claim whose process is gone is stale (a killed run).
+        return String(fields[0]) == host && kill(pid, 0) != 0 && errno == ESRCH
+    }
+
+    static let encoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }()
+
+    static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }()
+
+    /// Writes `data` to a temporary file beside `url`, syncs it, renames it into place and syncs the folder.
+    public static func writeAtomically(_ data: Data, to url: URL) throws {
+        let folder = url.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
+        let fd = open(temporary.path, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
+        guard fd >= 0 else { throw ResultStoreError.notWritable(folder.path, String(cString: strerror(errno))) }
+        let written = data.withUnsafeBytes { buffer -> Int in
+            var offset = 0
+            while offset < buffer.count {
+                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n <= 0 { return -1 }
+                offset += n
+            }
+            return offset
+        }
+        let synced = fsync(fd) == 0
+        close(fd)
+        guard written == data.count, synced else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw ResultStoreError.notWritable(folder.path, reason)
+        }
+        guard rename(temporary.path, url.path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            unlink(temporary.path)
+            throw ResultStoreError.notWritable(folder.path, reason)
+        }
+        let directory = open(folder.path, O_RDONLY)
+        if directory >= 0 { fsync(directory); close(directory) }
+    }
+}
