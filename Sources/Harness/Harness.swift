@@ -7,6 +7,6 @@ struct Harness: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "harness",
         abstract: "Parameter-efficient fine-tuning sweeps for 3-D hippocampus segmentation.",
-        subcommands: [Evaluate.self, Parity.self, Params.self]
+        subcommands: [Evaluate.self, Parity.self, Params.self, Bench.self]
     )
 }

@@ -1,0 +1,117 @@
+import Backbones
+import Foundation
+import PEFTMethods
+import Tensors
+
+/// `harness bench`: kernel rates and model training steps, as JSON lines (DESIGN.md's format).
+public enum Benchmarks {
+    public struct OpResult: Codable, Sendable {
+        public let bench: String
+        public let shape: String
+        public let gflops: Double
+        public let seconds: Double
+    }
+
+    public struct ModelResult: Codable, Sendable {
+        public let bench: String
+        public let method: String
+        public let trainStepSeconds: Double
+        public let forwardSeconds: Double
+        public let peakResidentMB: Double
+        public let trainableParameters: Int
+
+        enum CodingKeys: String, CodingKey {
+            case bench, method, trainStepSeconds = "train_step_s", forwardSeconds = "forward_s"
+            case peakResidentMB = "peak_rss_mb", trainableParameters = "trainable_parameters"
+        }
+    }
+
+    /// The CPU-scale configurations of ANCHORS.md.
+    public static func configuration(_ name: String) throws -> (config: BackboneConfig, input: [Int]) {
+        switch name {
+        case "unetr-cpu":
+            var c = UNETRConfig(inChannels: 1, outChannels: 2, imgSize: [64, 64, 64])
+            (c.featureSize, c.hiddenSize, c.mlpDim, c.numHeads) = (16, 384, 1536, 6)
+            return (.unetr(c), [1, 1, 64, 64, 64])
+        case "swinunetr-cpu":
+            var c = SwinUNETRConfig(inChannels: 1, outChannels: 2)
+            (c.featureSize, c.depths, c.numHeads) = (24, [2, 2, 2, 2], [3, 6, 12, 24])
+            return (.swinunetr(c), [1, 1, 64, 64, 64])
+        default:
+            throw BackboneError.invalidConfiguration("unknown benchmark '\(name)' (unetr-cpu, swinunetr-cpu)")
+        }
+    }
+
+    /// The method as ANCHORS.md measures it (LoRA r = 8, α = 16 on qkv/out_proj/linear1/linear2).
+    public static func method(_ name: String) throws -> any PEFTMethod {
+        if name == "lora" {
+            var config = LoRA.Config()
+            (config.rank, config.alpha) = (8, 16)
+            return LoRA(config: config)
+        }
+        return try MethodRegistry.method(named: name)
+    }
+
+    /// Median wall time of `repeats` calls after `warmup` calls.
+    static func median(warmup: Int, repeats: Int, _ body: () -> Void) -> Double {
+        for _ in 0..<warmup { body() }
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        return times.sorted()[times.count / 2]
+    }
+
+    public static func gemm(size n: Int, repeats: Int = 5) -> OpResult {
+        var rng = RandomGenerator(seed: 1)
+        let a = Tensor.normal([n, n], using: &rng), b = Tensor.normal([n, n], using: &rng), c = Tensor(zeros: [n, n])
+        let seconds = median(warmup: 1, repeats: repeats) {
+            Kernels.gemm(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
+        }
+        return OpResult(bench: "gemm", shape: "\(n)x\(n)x\(n)", gflops: 2 * pow(Double(n), 3) / seconds / 1e9, seconds: seconds)
+    }
+
+    /// conv3d 3×3×3 of `channels` → `channels` on a `size`³ volume: forward, and backward (data + weight).
+    public static func convolution(channels: Int = 32, size: Int = 64, repeats: Int = 3) -> [OpResult] {
+        var rng = RandomGenerator(seed: 2)
+        let x = Tensor.normal([1, channels, size, size, size], using: &rng)
+        let w = Tensor.normal([channels, channels, 3, 3, 3], std: 0.05, using: &rng)
+        let g = ConvGeometry(inChannels: channels, outChannels: channels, input: [size, size, size], kernel: [3, 3, 3],
+                             stride: [1, 1, 1], padding: [1, 1, 1])
+        let y = Tensor(uninitialized: [1, channels, size, size, size])
+        let dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
+        let forward = median(warmup: 1, repeats: repeats) { Kernels.convForward(x.pointer, weight: w.pointer, into: y.pointer, g) }
+        let backward = median(warmup: 1, repeats: repeats) {
+            Kernels.convBackwardData(y.pointer, weight: w.pointer, into: dx.pointer, g)
+            Kernels.convBackwardWeight(x.pointer, y.pointer, into: dw.pointer, g)
+        }
+        let shape = "\(channels)->\(channels) k3 \(size)^3"
+        return [OpResult(bench: "conv3d_forward", shape: shape, gflops: Double(g.flops) / forward / 1e9, seconds: forward),
+                OpResult(bench: "conv3d_backward", shape: shape, gflops: 2 * Double(g.flops) / backward / 1e9, seconds: backward)]
+    }
+
+    /// Median training step (forward, Dice-CE, backward, Adam) and forward time of a model adapted by a method.
+    public static func model(_ name: String, method methodName: String, repeats: Int = 5, warmup: Int = 2) throws -> ModelResult {
+        let (config, shape) = try configuration(name)
+        let model = try makeBackbone(config, seed: 0)
+        var rng = RandomGenerator(seed: 3, stream: "method")
+        let adaptation = try method(methodName).apply(to: model, rng: &rng)
+        var data = RandomGenerator(seed: 4)
+        let image = Tensor.normal(shape, using: &data)
+        let label = Tensor(uninitialized: [shape[0]] + Array(shape[2...]))
+        for i in 0..<label.count { label.pointer[i] = data.uniform() < 0.3 ? 1 : 0 }
+        let optimizer = Adam(adaptation.trainableParameters, learningRate: 1e-4)
+        model.train()
+        let step = median(warmup: warmup, repeats: repeats) {
+            optimizer.zeroGrad()
+            diceCrossEntropyLoss(logits: model(image), labels: label).backward()
+            optimizer.step()
+        }
+        model.eval()
+        let forward = median(warmup: 1, repeats: repeats) { _ = withoutGrad { model(image) } }
+        return ModelResult(bench: name, method: methodName, trainStepSeconds: step, forwardSeconds: forward,
+                           peakResidentMB: peakResidentMegabytes(), trainableParameters: adaptation.trainableParameterCount)
+    }
+}

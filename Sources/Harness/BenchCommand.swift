@@ -1,0 +1,62 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Training-step and inference timings, peak memory, and kernel rates (a benchmark, not a test).",
+        discussion: """
+        Model steps use ANCHORS.md's CPU-scale configurations (unetr-cpu, swinunetr-cpu; batch 1, 64³, Dice-CE, \
+        Adam): median of --repeats after 2 warm-ups. With --json, one JSON object per line: \
+        {"bench": "gemm"|"conv3d_forward"|"conv3d_backward", "shape", "gflops"} and \
+        {"bench": "unetr-cpu"|"swinunetr-cpu", "method", "train_step_s", "forward_s", "peak_rss_mb"}. Run one \
+        model per process (--model, --method) for a clean peak-memory figure.
+        """)
+
+    @Option(help: "Models to time (comma-separated).")
+    var model = "unetr-cpu,swinunetr-cpu"
+    @Option(help: "Methods to time on each model (comma-separated).")
+    var method = "full,lora,hyps,lora_pt"
+    @Option(help: "Timed repetitions (median reported).")
+    var repeats = 5
+    @Flag(help: "Skip the kernel benchmarks.")
+    var noOps = false
+    @Flag(help: "Skip the model benchmarks.")
+    var noModels = false
+    @Flag(help: "One JSON object per line on stdout.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            func emit<T: Encodable>(_ value: T, _ text: String) throws {
+                if json {
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys]
+                    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+                    fflush(nil)  // all streams: keeps JSON lines in order when piped
+                } else {
+                    print(text)
+                }
+            }
+            if !noOps {
+                for n in [512, 1024, 2048] {
+                    let r = Benchmarks.gemm(size: n)
+                    try emit(r, String(format: "gemm %@: %.1f GFLOP/s", r.shape, r.gflops))
+                }
+                for r in Benchmarks.convolution() {
+                    try emit(r, String(format: "%@ %@: %.1f GFLOP/s (%.3f s)", r.bench, r.shape, r.gflops, r.seconds))
+                }
+            }
+            guard !noModels else { return }
+            for name in model.split(separator: ",").map(String.init) {
+                for methodName in method.split(separator: ",").map(String.init) {
+                    resetPeakMemory()
+                    let r = try Benchmarks.model(name, method: methodName, repeats: repeats)
+                    try emit(r, String(format: "%@ + %@: train step %.3f s, forward %.3f s, peak %.0f MB, %d trainable",
+                                       r.bench, r.method, r.trainStepSeconds, r.forwardSeconds, r.peakResidentMB,
+                                       r.trainableParameters))
+                }
+            }
+        }
+    }
+}
