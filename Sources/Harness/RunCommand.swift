@@ -39,8 +39,10 @@ struct Run: ParsableCommand {
 /// Writes the report files and prints the tables (shared by `run` and `report`).
 func finishReport(records: [CellRecord], spec: ExperimentSpec?, store: ResultStore) throws {
     let settings = spec?.report ?? ReportSettings()
-    let written = try writeReport(records: records, spec: spec?.name ?? store.root.lastPathComponent, settings: settings, to: store.root)
-    print(terminalSummary(records: records))
+    let order = spec.map { ReportOrder(spec: $0) } ?? ReportOrder()
+    let written = try writeReport(records: records, spec: spec?.name ?? store.root.lastPathComponent, settings: settings,
+                                  order: order, to: store.root)
+    print(terminalSummary(records: records, settings: settings, order: order))
     if let manifest = SweepManifest.load(from: store) {
         let missing = manifest.missing(in: store)
         if !missing.isEmpty {
