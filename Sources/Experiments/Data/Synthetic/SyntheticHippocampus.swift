@@ -59,7 +59,7 @@ public struct HippocampusStyleParameters: Sendable, Equatable {
 /// `leftVolumeFactor`) and render it to make subjects with given hippocampal volumes.
 public struct HippocampusSubject: Codable, Sendable, Equatable {
     public var index: Int
-    /// Overall linear size of the medial-temporal anatomy (≈ 0.9–1.1).
+    /// Overall linear size of the medial-temporal anatomy (0.93–1.07: hippocampal volumes vary by about 13 %).
     public var scale: Double
     /// Hippocampal volume multipliers (1 = this subject's natural size; 0.8 = 20 % volume loss). The
     /// cross-section radii scale with the square root, so the volume scales by the factor itself.
@@ -88,7 +88,9 @@ public struct HippocampusSubject: Codable, Sendable, Equatable {
 /// side a seahorse-shaped hippocampus (the label) with its neighbours: the temporal horn of the
 /// ventricle (CSF, lateral-superior), the parahippocampal grey matter (inferior-medial, separated by a
 /// thin white-matter layer) and the amygdala (anterior to the head, similar intensity, a millimetre
-/// apart). Deterministic per (style, seed, index).
+/// apart). Deterministic per (style, seed, index). The anatomy is scaled down to fit small grids: a
+/// hippocampus holds about 700 mm³ per side (a real one 3000–4000 mm³), varying by about 13 % between
+/// subjects; compare volumes relative to the nominal ones.
 public enum SyntheticHippocampus {
     /// Base hippocampus dimensions at scale 1 (mm): length and head, body, tail radii.
     static let baseLength = 24.0
@@ -98,11 +100,11 @@ public enum SyntheticHippocampus {
     public static func subject(style: HippocampusStyle, seed: UInt64, index: Int) -> HippocampusSubject {
         var rng = RandomGenerator(seed: seed, stream: "synthetic.hippocampus.\(style.rawValue).\(index)")
         func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * Double(rng.uniform()) }
-        let scale = uniform(0.88, 1.12)
+        let scale = uniform(0.93, 1.07)
         return HippocampusSubject(
             index: index, scale: scale, asymmetry: uniform(-0.01, 0.05), separation: uniform(12.5, 15.5),
             offset: [uniform(-1.5, 1.5), uniform(-3.5, 0.5), uniform(-4.5, -1.5)],
-            length: baseLength * scale * uniform(0.93, 1.07), pitch: uniform(18, 32), yaw: uniform(4, 14),
+            length: baseLength * scale * uniform(0.95, 1.05), pitch: uniform(18, 32), yaw: uniform(4, 14),
             bend: uniform(2.5, 5.5), curl: uniform(0.5, 3), tissue: (0..<5).map { _ in uniform(0.95, 1.05) },
             noise: uniform(0.85, 1.15), brainScale: uniform(0.96, 1.04), ventricleScale: uniform(0.75, 1.3),
             textureSeed: rng.next())
@@ -114,7 +116,8 @@ public enum SyntheticHippocampus {
         var subject = subject(style: style, seed: seed, index: index)
         subject.leftVolumeFactor = volumeFactor
         subject.rightVolumeFactor = volumeFactor
-        return try render(subject, style: style, id: "\(style.rawValue)_\(index)", splitSides: splitSides)
+        let id = SyntheticData.caseID(SyntheticSpec(kind: .hippocampus, style: style, subjects: index + 1), index: index)
+        return try render(subject, style: style, id: id, splitSides: splitSides)
     }
 
     /// Draws a subject on the style's grid. Labels: 1 = hippocampus (or 1 = left, 2 = right with `splitSides`).
