@@ -75,6 +75,22 @@ final class DataLayoutTests: XCTestCase {
                         mentions: ["dataset.json", "cannot read"])
     }
 
+    func testFileProblemsListEverythingMissingAtOnce() throws {
+        let folder = try DataTemporaryFolder()
+        XCTAssertEqual(DatasetSpec(name: "a", layout: .msd, root: "/nonexistent/x").fileProblems(),
+                       [.missingRoot(dataset: "a", path: "/nonexistent/x")])
+        let spec = DatasetSpec(name: "b", layout: .msd, root: folder.path, lists: .init(train: "train.txt", test: "../t.txt"))
+        let problems = spec.fileProblems()
+        XCTAssertEqual(problems.count, 3, "\(problems)")
+        XCTAssertTrue(problems[0].description.contains("dataset.json"))
+        XCTAssertTrue(problems[1].description.contains("train.txt"))
+        XCTAssertTrue(problems[2].description.contains("outside the data root"))
+        try makeMSD(folder)
+        try folder.writeText("case_001\n", to: "train.txt")
+        XCTAssertEqual(DatasetSpec(name: "c", layout: .msd, root: folder.path, lists: .init(train: "train.txt")).fileProblems(), [])
+        XCTAssertEqual(DatasetSpec(name: "s", layout: .synthetic, synthetic: SyntheticSpec()).fileProblems(), [])
+    }
+
     func testMismatchedPairIsAnErrorNamingBothFiles() throws {
         let folder = try DataTemporaryFolder()
         try TinyCase.write(in: folder, image: "imagesTr/a.nii.gz", label: "labelsTr/a.nii.gz")
@@ -123,6 +139,20 @@ final class DataLayoutTests: XCTestCase {
         let folder = try DataTemporaryFolder()
         let spec = DatasetSpec(name: "p", layout: .pairs, root: folder.path, images: "../*/img/*.nii.gz", labels: "seg/*.nii.gz")
         assertDataError(try DatasetScanner.scan(spec), mentions: ["../*/img/*.nii.gz", "outside the data root"])
+
+        // Allowed, relative and absolute patterns reach the other folder.
+        let other = try DataTemporaryFolder()
+        try TinyCase.write(in: other, image: "img/x.nii.gz", label: "seg/x.nii.gz")
+        let relative = DatasetSpec(name: "p", layout: .pairs, root: folder.path,
+                                   images: "../\(other.url.lastPathComponent)/img/*.nii.gz",
+                                   labels: "../\(other.url.lastPathComponent)/seg/*.nii.gz", allowOutsideRoot: true)
+        XCTAssertEqual(try DatasetScanner.scan(relative).caseIDs, ["x"])
+        let absolute = DatasetSpec(name: "p", layout: .pairs, root: folder.path, images: other.path + "/img/*.nii.gz",
+                                   labels: other.path + "/seg/*.nii.gz", allowOutsideRoot: true)
+        let scan = try DatasetScanner.scan(absolute)
+        XCTAssertEqual(scan.caseIDs, ["x"])
+        guard case .files(let image, _) = scan.cases[0].source else { return XCTFail("files expected") }
+        XCTAssertEqual(image, other.path + "/img/x.nii.gz")
     }
 
     func testExcludeOfAnUnknownIDIsAWarning() throws {
@@ -236,6 +266,25 @@ final class DataLayoutTests: XCTestCase {
     }
 
     // MARK: synthetic
+
+    func testDataCheckOfASyntheticSet() throws {
+        let spec = DatasetSpec(name: "syn", layout: .synthetic, split: SplitSpec(validation: .count(1), test: .count(2)),
+                               synthetic: SyntheticSpec(style: .hfh, subjects: 6, splitSides: true))
+        let report = try DataCheck.check(spec)
+        XCTAssertEqual(report.usableCases, 6)
+        XCTAssertEqual(report.labelValues.map(\.value), [0, 1, 2])
+        XCTAssertEqual(report.shapes?.min, [64, 64, 56])
+        XCTAssertEqual(report.orientations, ["RAS": 6])
+        XCTAssertEqual(report.split?.trainingPool, 3)
+        XCTAssertTrue(report.text.contains("usable cases: 6"), report.text)
+        // A data set that cannot be scanned gets an error report, the others still run.
+        let summary = DataCheck.run([DatasetSpec(name: "gone", layout: .msd, root: "/nonexistent"), spec])
+        XCTAssertNotNil(summary.datasets[0].error)
+        XCTAssertNil(summary.datasets[1].error)
+        XCTAssertTrue(summary.text.contains("/nonexistent"))
+        let json = try JSONEncoder().encode(summary)
+        XCTAssertEqual(try JSONDecoder().decode(DataCheckSummary.self, from: json), summary)
+    }
 
     func testSyntheticLayoutListsSubjectsWithoutGeneratingThem() throws {
         let spec = DatasetSpec(name: "syn", layout: .synthetic, synthetic: SyntheticSpec(style: .lpba40))

@@ -27,12 +27,13 @@ final class DataMSDTests: XCTestCase {
     /// Scan + read + prepare all 200 cases (timed), then the data check's view of the same folder.
     func testPrepareAllCasesAndCheck() throws {
         let folder = try DataTestData.msdHippocampus()
-        let start = Date()
+        let (start, cpu) = (Date(), clock())
         let dataset = try Dataset(spec: spec(folder.path))
         let prepared = try dataset.preparedAll()
         let seconds = Date().timeIntervalSince(start)
-        print("scan + prepare all \(prepared.count) MSD cases: \(String(format: "%.2f", seconds)) s "
-              + "(\(Parallel.workersDescription))")
+        let cpuSeconds = Double(clock() - cpu) / Double(CLOCKS_PER_SEC)
+        print("scan + prepare all \(prepared.count) MSD cases: \(String(format: "%.2f", seconds)) s wall, "
+              + "\(String(format: "%.2f", cpuSeconds)) s CPU (\(Parallel.workersDescription))")
         XCTAssertEqual(prepared.count, 200)
         for c in prepared {
             XCTAssertEqual(c.image.count, c.gridSize.reduce(1, *))

@@ -141,6 +141,25 @@ final class DataPreprocessingTests: XCTestCase {
         XCTAssertEqual(world.image[0], 210)
     }
 
+    /// Sizes that would exhaust memory fail with a message naming the case.
+    func testAbsurdSizesAreRefused() throws {
+        let image = try indexed([4, 4, 4]), label = try zeros([4, 4, 4])
+        assertDataError(try prepare(image, label, PreprocessingSpec(spacing: [1e-4, 1e-4, 1])), mentions: ["case 'c'", "resampling"])
+        assertDataError(try prepare(image, label, PreprocessingSpec(spacing: [1e-300, 1, 1])), mentions: ["case 'c'"])
+        assertDataError(try prepare(image, label, PreprocessingSpec(box: .world(min: [-1e12, 0, 0], max: [1e12, 1, 1]))),
+                        mentions: ["world box"])
+        assertDataError(try prepare(image, label, PreprocessingSpec(box: .world(min: [-1e6, -1e6, -1e6], max: [1e6, 1e6, 1e6]))),
+                        mentions: ["more than"])
+        XCTAssertThrowsError(try JSONDecoder().decode(PreprocessingSpec.self, from: Data("{\"pad_to\": [100000, 1, 1]}".utf8)))
+        var options = AugmentationOptions(patchSize: [0, 16, 16])
+        assertDataError(try PatchSampler(cases: [try prepare(image, label, PreprocessingSpec())], options: options, seed: 0),
+                        mentions: ["patch_size"])
+        options = AugmentationOptions()
+        options.flipAxes = [3]
+        assertDataError(try PatchSampler(cases: [try prepare(image, label, PreprocessingSpec())], options: options, seed: 0),
+                        mentions: ["flip_axes"])
+    }
+
     func testPreparedTensorsUseTheEngineLayout() throws {
         let prepared = try prepare(try indexed([4, 3, 2]), try zeros([4, 3, 2]), PreprocessingSpec(normalize: .none))
         XCTAssertEqual(prepared.tensorShape, [2, 3, 4])

@@ -100,9 +100,8 @@ public struct PreparedCase: Sendable {
                 let row = m.apply([0, Double(j), Double(k)])
                 for i in 0..<shape[0] {
                     let p = (0..<3).map { row[$0] + m[$0, 0] * Double(i) }
-                    let u = Int((p[0] + 0.5).rounded(.down)), v = Int((p[1] + 0.5).rounded(.down))
-                    let w = Int((p[2] + 0.5).rounded(.down))
-                    if u >= 0, u < gridSize[0], v >= 0, v < gridSize[1], w >= 0, w < gridSize[2] {
+                    if let u = voxelIndex(p[0] + 0.5), let v = voxelIndex(p[1] + 0.5), let w = voxelIndex(p[2] + 0.5),
+                       u >= 0, u < gridSize[0], v >= 0, v < gridSize[1], w >= 0, w < gridSize[2] {
                         out[n] = values[w * ny + v * nx + u]
                     }
                     n += 1

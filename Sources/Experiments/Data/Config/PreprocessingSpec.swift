@@ -40,7 +40,8 @@ public struct PreprocessingSpec: Codable, Sendable, Equatable {
                 let start: [Int] = try read.required(.start)
                 let size: [Int] = try read.required(.size)
                 try read.require(start.count == 3, .start, "start needs 3 indices (i, j, k)")
-                try read.require(size.count == 3 && size.allSatisfy { $0 > 0 }, .size, "size needs 3 positive sizes (i, j, k)")
+                try read.require(size.count == 3 && size.allSatisfy { (1...PreprocessingSpec.maxSize).contains($0) }, .size,
+                                 "size needs 3 sizes (i, j, k) of 1 to \(PreprocessingSpec.maxSize)")
                 self = .voxels(start: start, size: size)
             } else {
                 let low: [Double] = try read.required(.worldMin)
@@ -135,8 +136,8 @@ public struct PreprocessingSpec: Codable, Sendable, Equatable {
         }
         for (key, size) in [(CodingKeys.cropTo, cropTo), (.padTo, padTo)] {
             if let size {
-                try read.require(size.count == 3 && size.allSatisfy { $0 > 0 }, key,
-                                 "\(key.rawValue) needs 3 positive sizes (i, j, k), got \(size)")
+                try read.require(size.count == 3 && size.allSatisfy { (1...Self.maxSize).contains($0) }, key,
+                                 "\(key.rawValue) needs 3 sizes (i, j, k) of 1 to \(Self.maxSize), got \(size)")
             }
         }
     }
@@ -151,6 +152,9 @@ public struct PreprocessingSpec: Codable, Sendable, Equatable {
         try container.encode(padTo, forKey: .padTo)
         try container.encode(box, forKey: .box)
     }
+
+    /// Largest size along one axis that `crop_to`, `pad_to` and `box` accept.
+    public static let maxSize = 4096
 
     /// Three letters naming each world axis once (R/L, A/P, S/I), as nibabel's axis codes.
     public static func isAxisCode(_ code: String) -> Bool {

@@ -19,8 +19,10 @@ enum PairsLayout {
         let imageGlob = Glob(imagePattern)
         let labelGlob = Glob(labelPattern)
 
+        // Absolute patterns (allowed only with allow_outside_root) are walked from "/".
+        func base(_ pattern: String) -> String { pattern.hasPrefix("/") ? "/" : root.path }
         func collect(_ glob: Glob, what: String) throws -> [Glob.Match] {
-            try glob.matches(under: root.path).map { match in
+            try glob.matches(under: base(glob.pattern)).map { match in
                 var match = match
                 match.path = try root.resolve(match.path, source: "\(what) match \(match.path)")
                 return match
@@ -72,7 +74,7 @@ enum PairsLayout {
 
         let used = Set(imageMatches.map(\.path) + labelMatches.map(\.path))
         let usedStems = Set(used.map(ImageFileName.stem))
-        let folders = Set(imageGlob.leafFolders(under: root.path) + labelGlob.leafFolders(under: root.path))
+        let folders = Set(imageGlob.leafFolders(under: base(imagePattern)) + labelGlob.leafFolders(under: base(labelPattern)))
         for folder in folders.sorted() {
             for name in DataRoot.listing(folder) {
                 let file = folder + "/" + name

@@ -78,4 +78,25 @@ struct CaseGrid {
 
     /// Voxel size in mm along i, j, k (the affine's column norms).
     var spacing: [Double] { affine.columnNorms }
+
+    /// Largest grid a preprocessing step may produce (2^28 voxels, 1 GiB per Float array): a typo such
+    /// as `spacing: [0.001, 1, 1]` or a huge box must fail with a message, not exhaust memory.
+    static let maxVoxels = 1 << 28
+
+    /// Refuses a planned grid above `maxVoxels` (sizes as Double, so absurd ones cannot overflow).
+    static func checkSize(_ size: [Double], what: String) throws(PreprocessFailure) {
+        let total = size.reduce(1, *)
+        guard size.allSatisfy({ $0 >= 1 && $0 <= Double(maxVoxels) }), total <= Double(maxVoxels) else {
+            throw PreprocessFailure(
+                "\(what) would make a grid of \(size.map { $0 < 1e15 ? String(Int($0)) : String($0) }) voxels, more than "
+                    + "\(maxVoxels); check the preprocessing sizes")
+        }
+    }
+}
+
+/// The integer nearest below `x`, or nil when `x` is not a plausible voxel coordinate (NaN, huge).
+@inline(__always)
+func voxelIndex(_ x: Double) -> Int? {
+    guard x.isFinite, abs(x) < 1e9 else { return nil }
+    return Int(x.rounded(.down))
 }

@@ -41,20 +41,20 @@ public enum CasePreparation {
 
             switch preprocessing.box {
             case .voxels(let start, let size)?:
-                grid.cut(start: start, size: size, fill: background)
+                try grid.cut(start: start, size: size, fill: background)
             case .world(let low, let high)?:
                 let window = try grid.window(ofWorldBox: low, high)
-                grid.cut(start: window.start, size: window.size, fill: background)
+                try grid.cut(start: window.start, size: window.size, fill: background)
             case nil:
                 break
             }
             if let target = preprocessing.cropTo {
                 let window = Window.centreCrop(size: grid.size, to: target)
-                grid.cut(start: window.start, size: window.size, fill: background)
+                try grid.cut(start: window.start, size: window.size, fill: background)
             }
             if let target = preprocessing.padTo {
                 let window = Window.centrePad(size: grid.size, to: target)
-                grid.cut(start: window.start, size: window.size, fill: background)
+                try grid.cut(start: window.start, size: window.size, fill: background)
             }
             return PreparedCase(
                 dataset: dataset, id: id, gridSize: grid.size, image: grid.image, label: grid.label, spacing: grid.spacing,

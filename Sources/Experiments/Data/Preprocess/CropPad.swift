@@ -40,8 +40,9 @@ enum Window {
 
 extension CaseGrid {
     /// Replaces the grid by the window `start ..< start + windowSize` (image filled with `fill`, label 0).
-    mutating func cut(start: [Int], size windowSize: [Int], fill: Float) {
+    mutating func cut(start: [Int], size windowSize: [Int], fill: Float) throws(PreprocessFailure) {
         if start == [0, 0, 0], windowSize == size { return }
+        try CaseGrid.checkSize(windowSize.map(Double.init), what: "a window of \(windowSize) voxels")
         image = Window.cut(image, size: size, start: start, windowSize: windowSize, fill: fill)
         label = Window.cut(label, size: size, start: start, windowSize: windowSize, fill: 0)
         affine = affine * Matrix4.translation(start.map(Double.init))
@@ -63,9 +64,16 @@ extension CaseGrid {
                 maximum[axis] = max(maximum[axis], v[axis])
             }
         }
-        let start = minimum.map { Int(($0 - 1e-6).rounded(.up)) }
-        let end = maximum.map { Int(($0 + 1e-6).rounded(.down)) }
-        let size = (0..<3).map { max(1, end[$0] - start[$0] + 1) }
+        var start: [Int] = [], size: [Int] = []
+        for axis in 0..<3 {
+            // First voxel centre at or above the minimum (ceil = −floor(−x)), last at or below the maximum.
+            guard let below = voxelIndex(-(minimum[axis] - 1e-6)), let last = voxelIndex(maximum[axis] + 1e-6) else {
+                throw PreprocessFailure(
+                    "the world box maps to voxel coordinates \(minimum) … \(maximum); check box.world_min/world_max")
+            }
+            start.append(-below)
+            size.append(max(1, last + below + 1))
+        }
         return (start, size)
     }
 }

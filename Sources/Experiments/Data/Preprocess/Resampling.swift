@@ -80,6 +80,8 @@ extension CaseGrid {
             throw PreprocessFailure("the affine gives voxel sizes \(old); cannot resample")
         }
         if zip(old, target).allSatisfy({ abs($0 - $1) <= 1e-6 * $1 }) { return }
+        try CaseGrid.checkSize((0..<3).map { max(1, (Double(size[$0]) * old[$0] / target[$0]).rounded()) },
+                               what: "resampling to \(target) mm")
         let plan = Resampling.plan(size: size, from: old, to: target)
         image = Resampling.trilinear(image, size: size, coordinates: plan.coordinates)
         label = Resampling.nearest(label, size: size, coordinates: plan.coordinates)

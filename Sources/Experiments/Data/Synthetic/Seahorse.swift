@@ -71,15 +71,12 @@ struct Seahorse {
         return t * t * (3 - 2 * t)
     }
 
-    /// Bounding box (with a margin in mm).
-    func box(margin: Double) -> (low: SIMD3<Double>, high: SIMD3<Double>) {
-        let reach = (radius.max() ?? 0) * max(width, height, 1) + margin
-        var low = points[0], high = points[0]
-        for p in points {
-            low = pointwiseMin(low, p)
-            high = pointwiseMax(high, p)
-        }
-        return (low - reach, high + reach)
+    /// The canvas voxels close enough to the tube to be touched by it (its surface plus the canvas's
+    /// soft edge), found sample by sample: far fewer than its bounding box holds.
+    func voxels(on canvas: SyntheticCanvas) -> [Int] {
+        let step = zip(points.dropFirst(), points).map { ($0 - $1).length }.max() ?? 0
+        let reach = radius.map { $0 * max(width, height, 1) + canvas.edge + step / 2 + 0.5 }
+        return canvas.voxels(near: points, reach: reach)
     }
 
     /// Approximate signed distance (mm, negative inside) of `p`: the nearest centreline segment gives

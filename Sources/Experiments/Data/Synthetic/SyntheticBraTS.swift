@@ -14,7 +14,7 @@ public enum SyntheticBraTS {
 
     /// Tissue intensities before bias and noise.
     static let scalp = 100.0, skull = 12.0, csf = 18.0, cortex = 95.0, whiteMatter = 78.0
-    static let oedema = 150.0, rim = 185.0, necrosis = 110.0
+    static let oedema = 130.0, rim = 190.0, necrosis = 65.0
 
     public static func generate(seed: UInt64, index: Int) throws -> SyntheticCase {
         let id = "brats_\(index)"
@@ -25,20 +25,21 @@ public enum SyntheticBraTS {
         }
         var canvas = SyntheticCanvas(size: size, spacing: spacing)
         let headScale = uniform(0.92, 1.04)
-        let head = SIMD3(66.0, 78.0, 60.0) * headScale
+        let headSemi = SIMD3(66.0, 78.0, 60.0) * headScale
         let headCentre = SIMD3(uniform(-3, 3), uniform(-3, 3), uniform(-3, 3))
         let texture = SmoothField(rng: &rng, count: 5, wavelength: 45)
         let bias = SmoothField(rng: &rng, count: 3, wavelength: 220)
         let contrast = (0..<5).map { _ in uniform(0.94, 1.06) }
 
         // Layers by depth below the head's surface (mm, approximate).
-        let headDistance = { (p: SIMD3<Double>) in Shapes.ellipsoid(p, centre: headCentre, semiAxes: head) }
-        canvas.paintEverywhere(value: { _ in Float(scalp * contrast[0]) }, distance: headDistance)
-        canvas.paintEverywhere(value: { _ in Float(skull) }, distance: { headDistance($0) + 4 })
-        canvas.paintEverywhere(value: { _ in Float(csf * contrast[1]) }, distance: { headDistance($0) + 9 })
-        canvas.paintEverywhere(value: { _ in Float(cortex * contrast[2]) }, distance: { headDistance($0) + 11.5 })
-        canvas.paintEverywhere(value: { p in Float(whiteMatter * contrast[3] * (1 + 0.08 * texture(p))) },
-                               distance: { headDistance($0) + 15 })
+        let head = canvas.evaluate { Shapes.ellipsoid($0, centre: headCentre, semiAxes: headSemi) }
+        let grain = texture.sample(on: canvas)
+        let layers: [(depth: Double, value: (Int) -> Float)] = [
+            (0, { _ in Float(scalp * contrast[0]) }), (4, { _ in Float(skull) }), (9, { _ in Float(csf * contrast[1]) }),
+            (11.5, { _ in Float(cortex * contrast[2]) }), (15, { Float(whiteMatter * contrast[3] * (1 + 0.08 * grain[$0])) }),
+        ]
+        for layer in layers { canvas.blendEverywhere(distance: { head[$0] + layer.depth }, value: layer.value) }
+        let headDistance = { (p: SIMD3<Double>) in Shapes.ellipsoid(p, centre: headCentre, semiAxes: headSemi) }
         let brain = { (p: SIMD3<Double>) in headDistance(p) + 11.5 }
 
         let ventricleScale = uniform(0.8, 1.3)
@@ -78,14 +79,9 @@ public enum SyntheticBraTS {
                          distance: { p in max(irregular(p, radius * necrosisFraction, bumps), brain(p)) })
         }
 
-        var mask = [Bool](repeating: false, count: canvas.intensity.count)
-        var n = 0
-        for k in 0..<size[2] { for j in 0..<size[1] { for i in 0..<size[0] {
-            mask[n] = canvas.occupancy(headDistance(canvas.world(i, j, k))) > 0.5
-            n += 1
-        } } }
+        let mask = head.map { canvas.occupancy($0) > 0.5 }
         var noise = RandomGenerator(seed: seed, stream: "synthetic.brats.\(index).noise")
-        canvas.finish(bias: bias, biasAmplitude: 0.2, noiseSigma: uniform(3.5, 6), mask: mask, rng: &noise)
+        canvas.finish(bias: bias.sample(on: canvas), amplitude: 0.2, noiseSigma: uniform(3.5, 6), mask: mask, rng: &noise)
         let (image, label) = try canvas.volumes(name: id)
         return SyntheticCase(id: id, image: image, label: label)
     }

@@ -81,32 +81,86 @@ struct SyntheticCanvas {
         }
     }
 
-    /// Paints over the whole grid.
-    mutating func paintEverywhere(value: (SIMD3<Double>) -> Float, distance: (SIMD3<Double>) -> Double) {
-        let h = halfExtent + 1
-        paint(box: (-h, h), value: value, labelValue: nil, distance: distance)
+    /// Like `paint(box:...)`, over the given voxel indices only (e.g. those near a thin shape).
+    mutating func paint(
+        voxels: [Int], value: (SIMD3<Double>) -> Float, labelValue: ((SIMD3<Double>) -> Float)?,
+        distance: (SIMD3<Double>) -> Double
+    ) {
+        let (nx, ny) = (size[0], size[0] * size[1])
+        for n in voxels {
+            let p = world(n % nx, (n / nx) % size[1], n / ny)
+            let alpha = occupancy(distance(p))
+            guard alpha > 0 else { continue }
+            intensity[n] = intensity[n] * Float(1 - alpha) + value(p) * Float(alpha)
+            if alpha > 0.5, let labelValue { label[n] = labelValue(p) }
+        }
     }
 
-    /// Multiplies by a smooth bias field and adds noise: Gaussian where `mask` holds (skull-stripped
-    /// data keeps exact zeros outside), or Rician (magnitude) everywhere when `mask` is nil.
-    mutating func finish(bias: SmoothField, biasAmplitude: Double, noiseSigma: Double, mask: [Bool]?, rng: inout RandomGenerator) {
+    /// Indices (ascending) of the voxels whose centres lie within `reach[n]` mm of `points[n]` for some n.
+    func voxels(near points: [SIMD3<Double>], reach: [Double]) -> [Int] {
+        var marked = [Bool](repeating: false, count: intensity.count)
         let (nx, ny) = (size[0], size[0] * size[1])
-        for k in 0..<size[2] {
-            for j in 0..<size[1] {
-                for i in 0..<size[0] {
-                    let n = k * ny + j * nx + i
-                    let field = Float(exp(biasAmplitude * bias(world(i, j, k))))
-                    if let mask {
-                        guard mask[n] else { intensity[n] = 0; continue }
-                        intensity[n] = max(0.5, intensity[n] * field + Float(noiseSigma) * rng.normal())
-                    } else {
-                        let real = intensity[n] * field + Float(noiseSigma) * rng.normal()
-                        let imaginary = Float(noiseSigma) * rng.normal()
-                        intensity[n] = (real * real + imaginary * imaginary).squareRoot()
+        for (point, r) in zip(points, reach) {
+            let ranges = voxelRange(point - r, point + r)
+            for k in ranges[2] {
+                for j in ranges[1] {
+                    for i in ranges[0] where !marked[k * ny + j * nx + i] {
+                        let d = world(i, j, k) - point
+                        if d.dot(d) <= r * r { marked[k * ny + j * nx + i] = true }
                     }
                 }
             }
         }
+        return marked.indices.filter { marked[$0] }
+    }
+
+    /// `f` at every voxel centre, in voxel order.
+    func evaluate(_ f: (SIMD3<Double>) -> Double) -> [Double] {
+        var out = [Double](repeating: 0, count: intensity.count)
+        var n = 0
+        for k in 0..<size[2] { for j in 0..<size[1] { for i in 0..<size[0] {
+            out[n] = f(world(i, j, k))
+            n += 1
+        } } }
+        return out
+    }
+
+    /// Blends a layer over the whole grid, voxel by voxel (index-based, for precomputed fields).
+    mutating func blendEverywhere(distance: (Int) -> Double, value: (Int) -> Float) {
+        for n in intensity.indices {
+            let alpha = occupancy(distance(n))
+            guard alpha > 0 else { continue }
+            intensity[n] = intensity[n] * Float(1 - alpha) + value(n) * Float(alpha)
+        }
+    }
+
+    /// Multiplies by exp(amplitude · bias) and adds noise: Gaussian where `mask` holds (skull-stripped
+    /// data keeps exact zeros outside), or Rician (magnitude) everywhere when `mask` is nil.
+    mutating func finish(bias: [Double], amplitude: Double, noiseSigma: Double, mask: [Bool]?, rng: inout RandomGenerator) {
+        let sigma = Float(noiseSigma)
+        for n in intensity.indices {
+            if let mask, !mask[n] {
+                intensity[n] = 0
+                continue
+            }
+            let value = intensity[n] * Float(exp(amplitude * bias[n]))
+            let (g1, g2) = Self.gaussianPair(&rng)
+            if mask != nil {
+                intensity[n] = max(0.5, value + sigma * g1)
+            } else {
+                let real = value + sigma * g1, imaginary = sigma * g2
+                intensity[n] = (real * real + imaginary * imaginary).squareRoot()
+            }
+        }
+    }
+
+    /// Two independent standard normal numbers from one Box–Muller draw.
+    @inline(__always)
+    static func gaussianPair(_ rng: inout RandomGenerator) -> (Float, Float) {
+        let u1 = max(Double(rng.next() >> 11) * 0x1p-53, .leastNonzeroMagnitude)
+        let angle = 2 * Double.pi * Double(rng.next() >> 11) * 0x1p-53
+        let r = (-2 * log(u1)).squareRoot()
+        return (Float(r * cos(angle)), Float(r * sin(angle)))
     }
 
     /// The image and label as volumes on this grid.
@@ -139,6 +193,30 @@ struct SmoothField: Sendable {
         var value = 0.0
         for wave in waves { value += wave.weight * cos((wave.direction * p).sum() + wave.phase) }
         return value
+    }
+
+    /// The field at every voxel of `canvas` (voxel order), by rotating each wave's phase along rows
+    /// instead of calling cos per voxel.
+    func sample(on canvas: SyntheticCanvas) -> [Double] {
+        let size = canvas.size
+        var out = [Double](repeating: 0, count: size.reduce(1, *))
+        for wave in waves {
+            let step = wave.direction.x * canvas.affine[0, 0]
+            let (cosStep, sinStep) = (cos(step), sin(step))
+            var row = 0
+            for k in 0..<size[2] {
+                for j in 0..<size[1] {
+                    let phase = (wave.direction * canvas.world(0, j, k)).sum() + wave.phase
+                    var (c, s) = (cos(phase), sin(phase))
+                    for i in 0..<size[0] {
+                        out[row + i] += wave.weight * c
+                        (c, s) = (c * cosStep - s * sinStep, s * cosStep + c * sinStep)
+                    }
+                    row += size[0]
+                }
+            }
+        }
+        return out
     }
 }
 

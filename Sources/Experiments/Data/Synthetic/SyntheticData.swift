@@ -6,6 +6,12 @@ public struct SyntheticCase: Sendable {
     public var id: String
     public var image: Volume
     public var label: Volume
+
+    /// Volume in mm³ of the voxels labelled `value` (any foreground label when nil).
+    public func labelVolumeMM3(_ value: Float? = nil) -> Double {
+        let count = label.voxels.filter { voxel in value.map { voxel == $0 } ?? (voxel > 0) }.count
+        return Double(count) * label.voxelVolumeMM3
+    }
 }
 
 /// The built-in data sets behind layout `synthetic`.

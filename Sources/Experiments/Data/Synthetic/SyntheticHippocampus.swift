@@ -59,7 +59,7 @@ public struct HippocampusStyleParameters: Sendable, Equatable {
 /// `leftVolumeFactor`) and render it to make subjects with given hippocampal volumes.
 public struct HippocampusSubject: Codable, Sendable, Equatable {
     public var index: Int
-    /// Overall linear size of the medial-temporal anatomy (≈ 0.9–1.1).
+    /// Overall linear size of the medial-temporal anatomy (0.93–1.07: hippocampal volumes vary by about 13 %).
     public var scale: Double
     /// Hippocampal volume multipliers (1 = this subject's natural size; 0.8 = 20 % volume loss). The
     /// cross-section radii scale with the square root, so the volume scales by the factor itself.
@@ -88,7 +88,9 @@ public struct HippocampusSubject: Codable, Sendable, Equatable {
 /// side a seahorse-shaped hippocampus (the label) with its neighbours: the temporal horn of the
 /// ventricle (CSF, lateral-superior), the parahippocampal grey matter (inferior-medial, separated by a
 /// thin white-matter layer) and the amygdala (anterior to the head, similar intensity, a millimetre
-/// apart). Deterministic per (style, seed, index).
+/// apart). Deterministic per (style, seed, index). The anatomy is scaled down to fit small grids: a
+/// hippocampus holds about 700 mm³ per side (a real one 3000–4000 mm³), varying by about 13 % between
+/// subjects; compare volumes relative to the nominal ones.
 public enum SyntheticHippocampus {
     /// Base hippocampus dimensions at scale 1 (mm): length and head, body, tail radii.
     static let baseLength = 24.0
@@ -98,11 +100,11 @@ public enum SyntheticHippocampus {
     public static func subject(style: HippocampusStyle, seed: UInt64, index: Int) -> HippocampusSubject {
         var rng = RandomGenerator(seed: seed, stream: "synthetic.hippocampus.\(style.rawValue).\(index)")
         func uniform(_ a: Double, _ b: Double) -> Double { a + (b - a) * Double(rng.uniform()) }
-        let scale = uniform(0.88, 1.12)
+        let scale = uniform(0.93, 1.07)
         return HippocampusSubject(
             index: index, scale: scale, asymmetry: uniform(-0.01, 0.05), separation: uniform(12.5, 15.5),
             offset: [uniform(-1.5, 1.5), uniform(-3.5, 0.5), uniform(-4.5, -1.5)],
-            length: baseLength * scale * uniform(0.93, 1.07), pitch: uniform(18, 32), yaw: uniform(4, 14),
+            length: baseLength * scale * uniform(0.95, 1.05), pitch: uniform(18, 32), yaw: uniform(4, 14),
             bend: uniform(2.5, 5.5), curl: uniform(0.5, 3), tissue: (0..<5).map { _ in uniform(0.95, 1.05) },
             noise: uniform(0.85, 1.15), brainScale: uniform(0.96, 1.04), ventricleScale: uniform(0.75, 1.3),
             textureSeed: rng.next())
@@ -114,7 +116,8 @@ public enum SyntheticHippocampus {
         var subject = subject(style: style, seed: seed, index: index)
         subject.leftVolumeFactor = volumeFactor
         subject.rightVolumeFactor = volumeFactor
-        return try render(subject, style: style, id: "\(style.rawValue)_\(index)", splitSides: splitSides)
+        let id = SyntheticData.caseID(SyntheticSpec(kind: .hippocampus, style: style, subjects: index + 1), index: index)
+        return try render(subject, style: style, id: id, splitSides: splitSides)
     }
 
     /// Draws a subject on the style's grid. Labels: 1 = hippocampus (or 1 = left, 2 = right with `splitSides`).
@@ -131,7 +134,8 @@ public enum SyntheticHippocampus {
         let half = canvas.halfExtent
 
         // Tissue background: white matter with grey-matter blotches.
-        canvas.paintEverywhere(value: { p in Float(wm - (wm - gm) * 0.3 * (1 + texture(p))) }, distance: { _ in -10 })
+        let blotches = texture.sample(on: canvas)
+        for n in canvas.intensity.indices { canvas.intensity[n] = Float(wm - (wm - gm) * 0.22 * (1 + blotches[n])) }
 
         // Brain edge and cortex ribbon (skull-stripped styles show the edge inside the field of view).
         var brainMask: [Bool]?
@@ -140,16 +144,10 @@ public enum SyntheticHippocampus {
             // with its lowest point about 3 mm above the grid's bottom.
             let semi = SIMD3(half.x * 1.1, half.y * 1.8, half.z * 1.6) * subject.brainScale
             let centre = SIMD3(0, 0, -half.z + 3 + semi.z)
-            let brain = { (p: SIMD3<Double>) in Shapes.ellipsoid(p, centre: centre, semiAxes: semi) }
-            let ribbon = { (p: SIMD3<Double>) in -(brain(p) + 2.5) }   // inside the outer 2.5 mm of the brain
-            canvas.paintEverywhere(value: { _ in Float(gm) }, distance: { p in max(ribbon(p), brain(p)) })
-            var mask = [Bool](repeating: false, count: canvas.intensity.count)
-            var n = 0
-            for k in 0..<s.size[2] { for j in 0..<s.size[1] { for i in 0..<s.size[0] {
-                mask[n] = canvas.occupancy(brain(canvas.world(i, j, k))) > 0.5
-                n += 1
-            } } }
-            brainMask = mask
+            let brain = canvas.evaluate { Shapes.ellipsoid($0, centre: centre, semiAxes: semi) }
+            // The ribbon: inside the outer 2.5 mm of the brain.
+            canvas.blendEverywhere(distance: { max(-(brain[$0] + 2.5), brain[$0]) }, value: { _ in Float(gm) })
+            brainMask = brain.map { canvas.occupancy($0) > 0.5 }
         }
 
         // Lateral ventricles, superior.
@@ -170,9 +168,9 @@ public enum SyntheticHippocampus {
                                 bend: subject.bend, curl: subject.curl, radii: radii)
             // Neighbours first, hippocampus last (it owns its voxels).
             let horn = tube.companion(lateralOffset: (1, 1.2), upOffset: (0.6, 0), radius: 1.1, from: 0.08, to: 0.75)
-            canvas.paint(box: horn.box(margin: 2), value: { _ in Float(csf) }, labelValue: { _ in 0 }, distance: horn.distance)
+            canvas.paint(voxels: horn.voxels(on: canvas), value: { _ in Float(csf) }, labelValue: { _ in 0 }, distance: horn.distance)
             let gyrus = tube.companion(lateralOffset: (-0.3, -1), upOffset: (-1, -2.6), radius: 1.6, from: 0.05, to: 0.85)
-            canvas.paint(box: gyrus.box(margin: 2), value: { _ in Float(gm) }, labelValue: { _ in 0 }, distance: gyrus.distance)
+            canvas.paint(voxels: gyrus.voxels(on: canvas), value: { _ in Float(gm) }, labelValue: { _ in 0 }, distance: gyrus.distance)
             let axis = (tube.points[0] - tube.points[4]).normalized
             let amygdalaCentre = tube.points[0] + axis * (radii.head * 0.5 + 5.6 * subject.scale) + tube.up[0] * 2.2
                 - tube.lateral[0] * 0.5
@@ -182,13 +180,13 @@ public enum SyntheticHippocampus {
                          labelValue: { _ in 0 },
                          distance: { Shapes.ellipsoid($0, centre: amygdalaCentre, axes: frame, semi: SIMD3(amygdalaSemi.y, amygdalaSemi.x, amygdalaSemi.z)) })
             let classValue: Float = splitSides ? (side < 0 ? 1 : 2) : 1
-            canvas.paint(box: tube.box(margin: 2), value: { p in Float(hippocampus * (1 + 0.04 * texture(p * 1.7))) },
+            canvas.paint(voxels: tube.voxels(on: canvas), value: { p in Float(hippocampus * (1 + 0.04 * texture(p * 1.7))) },
                          labelValue: { _ in classValue }, distance: tube.distance)
         }
 
         var noise = RandomGenerator(seed: subject.textureSeed, stream: "noise")
-        canvas.finish(bias: bias, biasAmplitude: s.biasAmplitude, noiseSigma: s.noiseSigma * subject.noise, mask: brainMask,
-                      rng: &noise)
+        canvas.finish(bias: bias.sample(on: canvas), amplitude: s.biasAmplitude, noiseSigma: s.noiseSigma * subject.noise,
+                      mask: brainMask, rng: &noise)
         if let brainMask {
             for n in canvas.label.indices where !brainMask[n] { canvas.label[n] = 0 }
         }

@@ -53,9 +53,9 @@ public struct AugmentationOptions: Codable, Sendable, Equatable {
         intensityScale = try read(.intensityScale, intensityScale)
         intensityShift = try read(.intensityShift, intensityShift)
         intensityProbability = try read(.intensityProbability, intensityProbability)
-        try read.require(patchSize.count == 3 && patchSize.allSatisfy { $0 > 0 }, .patchSize,
-                         "patch_size needs 3 positive sizes (i, j, k) or one number, got \(patchSize)")
-        try read.require(batchSize > 0, .batchSize, "batch_size must be at least 1")
+        try read.require(patchSize.count == 3 && patchSize.allSatisfy { (1...1024).contains($0) }, .patchSize,
+                         "patch_size needs 3 sizes (i, j, k) of 1 to 1024, or one number, got \(patchSize)")
+        try read.require((1...1024).contains(batchSize), .batchSize, "batch_size must be 1 to 1024")
         for (key, p) in [(CodingKeys.foregroundRatio, foregroundRatio), (.flipProbability, flipProbability),
                          (.intensityProbability, intensityProbability)] {
             try read.require((0...1).contains(p), key, "\(key.rawValue) is a probability in [0, 1], got \(p)")

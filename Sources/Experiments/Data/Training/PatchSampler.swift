@@ -32,6 +32,17 @@ public struct PatchSampler: Sendable {
         guard !cases.isEmpty else {
             throw DataError.noCases(dataset: "training", hint: "the patch sampler needs at least one case")
         }
+        let dataset = cases[0].dataset
+        guard options.patchSize.count == 3, options.patchSize.allSatisfy({ (1...1024).contains($0) }) else {
+            throw DataError.invalidSpec(dataset: dataset, field: "patch_size", reason: "needs 3 sizes of 1 to 1024, got \(options.patchSize)")
+        }
+        guard (1...1024).contains(options.batchSize) else {
+            throw DataError.invalidSpec(dataset: dataset, field: "batch_size", reason: "must be 1 to 1024, got \(options.batchSize)")
+        }
+        guard options.flipAxes.allSatisfy({ (0...2).contains($0) }), options.intensityScale.count == 2 else {
+            throw DataError.invalidSpec(dataset: dataset, field: "augmentation",
+                                        reason: "flip_axes must be 0, 1, 2 and intensity_scale [low, high]")
+        }
         self.cases = cases
         self.options = options
         patch = options.patchSize
