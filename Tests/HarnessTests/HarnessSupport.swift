@@ -18,13 +18,15 @@ struct HarnessProcess {
     static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil) throws -> Output {
         let process = try start(arguments, environment: environment, in: directory)
         let out = process.standardOutput as! Pipe, err = process.standardError as! Pipe
-        // Read while it runs so a full pipe never blocks it.
-        var stdout = Data(), stderr = Data()
+        // Drain stderr on another thread while stdout is read here, so a full pipe never blocks the child.
+        final class Box: @unchecked Sendable { var data = Data() }  // written by one thread, read after wait()
+        let stderrBox = Box()
         let group = DispatchGroup()
         group.enter()
-        DispatchQueue.global().async { stdout = out.fileHandleForReading.readDataToEndOfFile(); group.leave() }
-        stderr = err.fileHandleForReading.readDataToEndOfFile()
+        DispatchQueue.global().async { stderrBox.data = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
+        let stderr = stderrBox.data
         process.waitUntilExit()
         return Output(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
                       stderr: String(decoding: stderr, as: UTF8.self))
