@@ -42,7 +42,7 @@ struct CellExecution {
             let inferenceStart = Date()
             record.cases = try evaluate(model, testIDs: record.testCases, kept: outcome.keptEpochs)
             inferenceSeconds = Date().timeIntervalSince(inferenceStart)
-            try? FileManager.default.removeItem(at: store.workFolder(cell.key))
+            try keepModel(kept: outcome.keptEpochs)
         } catch {
             record.status = .failed
             record.failure = "\(error)"
@@ -137,6 +137,19 @@ struct CellExecution {
             results.append(.init(id: c.id, metrics: metrics))
         }
         return results
+    }
+
+    /// Moves the checkpoints the predictions used to `models/<key>/` and drops the rest of the work folder.
+    private func keepModel(kept: [Int]) throws {
+        let work = store.workFolder(cell.key), model = store.modelFolder(cell.key)
+        let names = spec.evaluation.checkpoint == .best ? ["best.safetensors"]
+            : kept.map { String(format: "epoch-%05d.safetensors", $0) }
+        try? FileManager.default.removeItem(at: model)
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        for name in names where FileManager.default.fileExists(atPath: work.appendingPathComponent(name).path) {
+            try FileManager.default.moveItem(at: work.appendingPathComponent(name), to: model.appendingPathComponent(name))
+        }
+        try? FileManager.default.removeItem(at: work)
     }
 
     /// The papers' post-processing: drop components under N voxels (6-connectivity), keep the largest k.
