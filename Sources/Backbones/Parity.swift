@@ -26,6 +26,11 @@ public struct ParityReport: Codable, Sendable {
     /// gradient, and were therefore compared at that float32 noise floor instead.
     public let moduleScaleGradients: [String]
     public let failures: [Comparison]
+    /// The kink record used (`kinks.json`), if any, and the leaky-ReLU elements where our float32
+    /// input and the reference's were both within its tolerance of zero but on different sides, so
+    /// our derivative took the reference's branch (see `KinkBranches`).
+    public var kinkRecord: String?
+    public var kinkBranchesAdopted: [String] = []
     public var passed: Bool { failures.isEmpty }
 
     public static let logitsTolerance = 1e-4
@@ -38,17 +43,89 @@ public struct ParityReport: Codable, Sendable {
 public enum ParityError: Error, CustomStringConvertible {
     case missingTensor(file: String, name: String)
     case shapeMismatch(name: String, expected: [Int], found: [Int])
+    case kinkRecord(file: String, String)
 
     public var description: String {
         switch self {
         case .missingTensor(let file, let name): "\(file) has no tensor '\(name)'"
         case .shapeMismatch(let name, let expected, let found): "'\(name)': reference shape \(expected), ours \(found)"
+        case .kinkRecord(let file, let message): "\(file): \(message)"
         }
     }
 }
 
+/// `kinks.json` (scripts/parity_kinks.py): for each leaky-ReLU call of the reference's forward pass,
+/// in order, its input shape and the elements within `tolerance`·max|x| of zero with their values.
+public struct KinkRecord: Decodable, Sendable {
+    public struct Call: Decodable, Sendable {
+        public let module: String
+        public let shape: [Int]
+        /// [flat index, reference value] pairs.
+        public let nearZero: [[Double]]
+        enum CodingKeys: String, CodingKey { case module, shape, nearZero = "near_zero" }
+    }
+    public let tolerance: Double
+    public let calls: [Call]
+
+    public static func load(contentsOf url: URL) throws -> KinkRecord {
+        do { return try JSONDecoder().decode(KinkRecord.self, from: Data(contentsOf: url)) } catch {
+            throw ParityError.kinkRecord(file: url.path, describeDecodingError(error))
+        }
+    }
+}
+
+/// Float32 cannot tell the sign of a leaky ReLU's input that lies within rounding error of zero:
+/// PyTorch and we sum in different orders and may take different branches there. The derivative at
+/// that element then differs by 0.99·g, which convolutions and instance norms upstream spread into
+/// grad_input and conv weight gradients by up to several percent, although both runs are correct
+/// float32 evaluations (the float64 gradient taken on either branch matches one of them to ~1e-6;
+/// Tests/ParityKinks/README.md has the measurements). During a parity run with a kink record, the n-th conv-block
+/// activation takes the reference's branch at every element where both inputs are within the
+/// record's tolerance of zero; the forward value is unchanged, and each adoption is reported.
+final class KinkBranches: @unchecked Sendable {  // lives in one parity run's task; never shared across tasks
+    @TaskLocal static var current: KinkBranches?
+
+    let record: KinkRecord
+    private(set) var calls = 0
+    private(set) var adopted: [String] = []
+    private(set) var mismatch: String?
+
+    init(_ record: KinkRecord) { self.record = record }
+
+    func activation(_ x: Tensor) -> Tensor {
+        defer { calls += 1 }
+        guard calls < record.calls.count else {
+            mismatch = mismatch ?? "the model runs more leaky ReLUs than the reference's \(record.calls.count)"
+            return leakyRelu(x)
+        }
+        let entry = record.calls[calls]
+        guard entry.shape == x.shape else {
+            mismatch = mismatch ?? "leaky ReLU \(calls) (\(entry.module)): reference input \(entry.shape), ours \(x.shape)"
+            return leakyRelu(x)
+        }
+        let slope: Float = 0.01
+        let limit = record.tolerance * Double(Kernels.maxAbs(x.pointer, count: x.count))
+        var mask: Tensor?
+        for pair in entry.nearZero {
+            let i = Int(pair[0]), reference = pair[1], ours = x[flat: i]
+            guard abs(Double(ours)) <= limit, (ours > 0) != (reference > 0) else { continue }
+            if mask == nil {
+                let m = Tensor(uninitialized: x.shape)
+                for j in 0..<x.count { m[flat: j] = x[flat: j] > 0 ? 1 : slope }
+                mask = m
+            }
+            mask![flat: i] = reference > 0 ? 1 : slope
+            adopted.append("\(entry.module) (leaky ReLU \(calls)) element \(i): ours \(ours), reference \(reference)")
+        }
+        guard let mask else { return leakyRelu(x) }
+        let y = x * mask                                  // the derivative the reference took
+        return y + withoutGrad { leakyRelu(x) - y }       // and the forward value of ours
+    }
+}
+
 /// Runs the fixture in `folder` (config.json, weights/io/expected.safetensors) in evaluation mode.
-public func runParity(fixture folder: URL) throws -> ParityReport {
+/// `kinks` is the fixture's kink record (default: `kinks.json` in the folder, when present).
+public func runParity(fixture folder: URL, kinks: URL? = nil) throws -> ParityReport {
     let config = try BackboneConfig.load(contentsOf: folder.appendingPathComponent("config.json"))
     let model = try makeBackbone(config)
     try model.loadCheckpoint(folder.appendingPathComponent("weights.safetensors"))
@@ -64,7 +141,16 @@ public func runParity(fixture folder: URL) throws -> ParityReport {
         throw BackboneError.invalidInput("fixture input \(input.shape) does not fit the configuration")
     }
     input.setRequiresGrad(true)
-    let logits = model(input)
+    let kinkURL = kinks ?? folder.appendingPathComponent("kinks.json")
+    let branches = try FileManager.default.fileExists(atPath: kinkURL.path)
+        ? KinkBranches(KinkRecord.load(contentsOf: kinkURL)) : nil
+    let logits = KinkBranches.$current.withValue(branches) { model(input) }
+    if let branches {
+        if let mismatch = branches.mismatch { throw ParityError.kinkRecord(file: kinkURL.path, mismatch) }
+        guard branches.calls == branches.record.calls.count else {
+            throw ParityError.kinkRecord(file: kinkURL.path, "the reference ran \(branches.record.calls.count) leaky ReLUs, ours \(branches.calls)")
+        }
+    }
     (logits * gradOutput).sum().backward()
 
     func compare(_ name: String, ours: Tensor?, reference: Tensor, tolerance: Double, floor: Double = 0)
@@ -105,11 +191,14 @@ public func runParity(fixture folder: URL) throws -> ParityReport {
                                      tolerance: ParityReport.gradientTolerance, floor: floor))
     }
     let all = [logitsCheck, inputCheck] + gradients
-    return ParityReport(
+    var report = ParityReport(
         fixture: folder.lastPathComponent, backbone: config.kind, parameterCount: model.parameterCount,
         logits: logitsCheck, gradInput: inputCheck,
         worstGradient: gradients.max { $0.relativeError / $0.tolerance < $1.relativeError / $1.tolerance } ?? inputCheck,
         gradientsCompared: gradients.count,
         moduleScaleGradients: gradients.filter(\.comparedAtModuleScale).map(\.name),
         failures: all.filter { !$0.passed })
+    report.kinkRecord = branches.map { _ in kinkURL.lastPathComponent }
+    report.kinkBranchesAdopted = branches?.adopted ?? []
+    return report
 }

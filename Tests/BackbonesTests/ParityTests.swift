@@ -18,10 +18,19 @@ final class ParityTests: XCTestCase {
         return folder
     }
 
+    /// The kink records of the shared fixtures (scripts/parity_kinks.py) live in the package, since
+    /// the shared folder is read-only: Tests/ParityKinks/<fixture>.kinks.json.
+    private func kinkRecord(_ name: String) -> URL? {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("ParityKinks/\(name).kinks.json")
+        return FileManager.default.fileExists(atPath: url.path) ? url : nil
+    }
+
     private func check(_ name: String) throws {
-        let report = try runParity(fixture: try fixture(name))
+        let report = try runParity(fixture: try fixture(name), kinks: kinkRecord(name))
         print("parity \(name): logits \(report.logits.relativeError), grad_input \(report.gradInput.relativeError), "
-              + "worst gradient \(report.worstGradient.name) \(report.worstGradient.relativeError), \(report.gradientsCompared) gradients, module scale: \(report.moduleScaleGradients)")
+              + "worst gradient \(report.worstGradient.name) \(report.worstGradient.relativeError), \(report.gradientsCompared) gradients, module scale: \(report.moduleScaleGradients), "
+              + "kink branches adopted: \(report.kinkBranchesAdopted)")
         XCTAssert(report.passed, "failures: \(report.failures.map { "\($0.name) \($0.relativeError)" })")
     }
 

@@ -14,6 +14,10 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
     public var useV2 = false
     public var qkvBias = true
     public var mlpRatio = 4.0
+    /// Layer norm on the patch embedding's tokens (MONAI's `patch_norm`, off by default).
+    public var patchNorm = false
+    /// "merging" (MONAI's v0.9 `PatchMerging`, the default) or "mergingv2" (`PatchMergingV2`).
+    public var downsample = "merging"
 
     public init(inChannels: Int, outChannels: Int) {
         (self.inChannels, self.outChannels) = (inChannels, outChannels)
@@ -25,11 +29,19 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         case dropRate = "drop_rate", attnDropRate = "attn_drop_rate", dropoutPathRate = "dropout_path_rate"
         case normalize, useV2 = "use_v2", qkvBias = "qkv_bias", mlpRatio = "mlp_ratio"
         case spatialDims = "spatial_dims", useCheckpoint = "use_checkpoint", imgSize = "img_size"
-        case patchSize = "patch_size", downsample
+        case patchSize = "patch_size", downsample, patchNorm = "patch_norm"
+        case useHyena = "use_hyena", hyenaStages = "hyena_stages", useFlashAttention = "use_flash_attention"
     }
 
+    /// MONAI 1.6's HyenaND options: they only matter with `use_hyena`, which is not supported, so
+    /// they are accepted (a full MONAI argument list loads) and ignored.
+    static let hyenaOptions = ["hyena_kernel_size", "hyena_kernel_mlp_dim", "hyena_kernel_layers",
+                               "hyena_mask_max_attenuation", "hyena_fft_padding", "hyena_grid_type",
+                               "hyena_use_chunked_fft", "hyena_use_fft_short_conv", "hyena_omega_0",
+                               "hyena_l_cache", "hyena_short_conv_fft_chunks"]
+
     public init(from decoder: any Decoder) throws {
-        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue))
+        try decoder.rejectUnknownKeys(allowed: CodingKeys.allCases.map(\.rawValue) + Self.hyenaOptions)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         inChannels = try c.decode(Int.self, forKey: .inChannels)
         outChannels = try c.decode(Int.self, forKey: .outChannels)
@@ -56,9 +68,20 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         if let patch = try c.decodeIfPresent(SpatialSize.self, forKey: .patchSize), patch.values != [2, 2, 2] {
             throw DecodingError.dataCorruptedError(forKey: .patchSize, in: c, debugDescription: "only patch_size 2 is supported")
         }
-        if let mode = try c.decodeIfPresent(String.self, forKey: .downsample), mode != "merging" {
-            throw DecodingError.dataCorruptedError(forKey: .downsample, in: c, debugDescription: "only downsample 'merging' is supported")
+        downsample = try c.decodeIfPresent(String.self, forKey: .downsample) ?? downsample
+        guard Self.downsampleModes.contains(downsample) else {
+            throw DecodingError.dataCorruptedError(forKey: .downsample, in: c,
+                                                   debugDescription: "downsample '\(downsample)' (use merging or mergingv2)")
         }
+        patchNorm = try c.decodeIfPresent(Bool.self, forKey: .patchNorm) ?? patchNorm
+        if try c.decodeIfPresent(Bool.self, forKey: .useHyena) == true {
+            throw DecodingError.dataCorruptedError(forKey: .useHyena, in: c, debugDescription: "HyenaND stages are not supported")
+        }
+        if let stages = try c.decodeIfPresent([Bool].self, forKey: .hyenaStages), stages.contains(true) {
+            throw DecodingError.dataCorruptedError(forKey: .hyenaStages, in: c, debugDescription: "HyenaND stages are not supported")
+        }
+        // Flash attention is an inference-only kernel choice in MONAI; the result is the same.
+        _ = try c.decodeIfPresent(Bool.self, forKey: .useFlashAttention)
         _ = try c.decodeIfPresent(Bool.self, forKey: .useCheckpoint)
         _ = try c.decodeIfPresent(SpatialSize.self, forKey: .imgSize)  // deprecated in MONAI; sizes come from the input
     }
@@ -79,7 +102,11 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         try c.encode(useV2, forKey: .useV2)
         try c.encode(qkvBias, forKey: .qkvBias)
         try c.encode(mlpRatio, forKey: .mlpRatio)
+        try c.encode(patchNorm, forKey: .patchNorm)
+        try c.encode(downsample, forKey: .downsample)
     }
+
+    static let downsampleModes = ["merging", "mergingv2"]
 
     func validate() throws {
         func fail(_ message: String) -> BackboneError { .invalidConfiguration("SwinUNETR: \(message)") }
@@ -91,6 +118,8 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
             throw fail("stage \(stage + 1) width \(featureSize << stage) is not divisible by its \(heads) heads")
         }
         guard windowSize > 0 else { throw fail("window_size must be positive") }
+        guard mlpRatio > 0 else { throw fail("mlp_ratio must be positive") }
+        guard Self.downsampleModes.contains(downsample) else { throw fail("downsample '\(downsample)' (use merging or mergingv2)") }
         for (name, rate) in [("drop_rate", dropRate), ("attn_drop_rate", attnDropRate), ("dropout_path_rate", dropoutPathRate)]
         where !(0...1).contains(rate) {
             throw fail("\(name) should be between 0 and 1")
