@@ -60,26 +60,29 @@ public final class WindowAttention: Module, AdaptableBlock {
         return gatherRows(relativePositionBiasTable.value, indices: rows).reshaped([n, n, heads]).permuted([2, 0, 1])
     }
 
+    /// Windows are grouped as [batch, windows, heads, n, ·] so the [windows, heads, n, n] bias (and the
+    /// [heads, n, n] one) broadcasts over the batch without reshaping any score-sized tensor.
     private func attend(_ x: Tensor, mask: Tensor?) -> Tensor {
-        let (b, n, c) = (x.shape[0], x.shape[1], x.shape[2])
+        let (count, n, c) = (x.shape[0], x.shape[1], x.shape[2])
         let headDim = c / heads
-        // "b n (qkv h d) -> qkv b h n d"
-        let parts = qkv(x).reshaped([b, n, 3, heads, headDim]).permuted([2, 0, 3, 1, 4])
-            .split(sizes: [1, 1, 1], axis: 0).map { $0.reshaped([b, heads, n, headDim]) }
+        let windows = mask?.shape[0] ?? 1
+        precondition(count % windows == 0, "\(count) windows for a mask of \(windows)")
+        let batch = count / windows
+        // "b n (qkv h d) -> qkv b h n d", with b split into (batch, windows)
+        let parts = qkv(x).reshaped([batch, windows, n, 3, heads, headDim]).permuted([3, 0, 1, 4, 2, 5])
+            .split(sizes: [1, 1, 1], axis: 0).map { $0.reshaped([batch, windows, heads, n, headDim]) }
         let q = parts[0] * Float(pow(Double(headDim), -0.5))          // MONAI scales q first
-        let scores = matmul(q, parts[1], transposeB: true)               // [b, heads, n, n]
         var bias = relativePositionBias(tokens: n)                         // [heads, n, n]
-        var groups = b                                                     // batch entries sharing one bias
-        if let mask {
-            let windows = mask.shape[0]
-            precondition(b % windows == 0, "\(b) windows for a mask of \(windows)")
-            bias = bias.reshaped([1, heads, n * n]) + mask.reshaped([windows, 1, n * n])
-            groups = b / windows
+        if let mask { bias = bias.reshaped([1, heads, n, n]) + mask.reshaped([windows, 1, n, n]) }
+        let attended: Tensor                                               // [batch, windows, heads, n, d]
+        if attnDrop.isTraining && attnDrop.probability > 0 {
+            let scores = matmul(q, parts[1], transposeB: true)           // [batch, windows, heads, n, n]
+            attended = matmul(attnDrop(softmax(scores + bias, axis: -1)), parts[2])
+        } else {
+            // One fused op: the score-sized intermediates stay inside it.
+            attended = scaledDotProductAttention(query: q, key: parts[1], value: parts[2], scale: 1, bias: bias)
         }
-        let biased = scores.reshaped([groups, bias.count]) + bias.reshaped([1, bias.count])
-        let weights = attnDrop(softmax(biased.reshaped([b, heads, n, n]), axis: -1))
-        let attended = matmul(weights, parts[2]).permuted([0, 2, 1, 3]).reshaped([b, n, c])
-        return projDrop(proj(attended))
+        return projDrop(proj(attended.permuted([0, 1, 3, 2, 4]).reshaped([count, n, c])))
     }
 }
 
