@@ -52,6 +52,22 @@ final class BackboneModelTests: XCTestCase {
         }
     }
 
+    /// Dropout, attention dropout and stochastic depth act in training and vanish in evaluation.
+    func testSwinUNETRTrainingRegularisers() throws {
+        let model = try swin { $0.dropRate = 0.1; $0.attnDropRate = 0.5; $0.dropoutPathRate = 0.3; $0.useV2 = true }
+        let x = input([2, 1, 32, 32, 32])
+        model.train()
+        let first = model(x)
+        first.sum().backward()
+        XCTAssertTrue(Kernels.allFinite(first.pointer, count: first.count))
+        let table = try XCTUnwrap(model.namedParameters().first { $0.0.hasSuffix("layers1.0.blocks.1.attn.relative_position_bias_table") }?.1)
+        XCTAssertNotNil(table.grad)
+        let second = withoutGrad { model(x) }
+        XCTAssertNotEqual(first.values, second.values, "training passes draw new masks")
+        model.eval()
+        XCTAssertEqual(withoutGrad { model(x) }.values, withoutGrad { model(x) }.values)
+    }
+
     /// The state dict has exactly the MONAI fixture's keys and shapes, including the int64 buffer.
     func testSwinUNETRKeysMatchMONAI() throws {
         let folder = sharedFolder().appendingPathComponent("fixtures/parity/swinunetr-tiny")
