@@ -52,6 +52,21 @@ private func softmaxFamily(_ x: Tensor, axis: Int, log logarithm: Bool) -> Tenso
     return y.recording([x]) { gy in
         let pg = gy.pointer, gx = x.gradAccumulator().pointer
         // softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − softmax ⊙ Σ dy.
+        if inner == 1 {  // the last axis (attention rows): one dot product per row
+            Parallel.forEach(outer, grain: max(1, 8192 / max(n, 1))) { range in
+                for o in range {
+                    let g = pg + o * n, out = py + o * n, dx = gx + o * n
+                    if logarithm {
+                        let total = Kernels.sum(g, count: n)
+                        for i in 0..<n { dx[i] += g[i] - Foundation.exp(out[i]) * total }
+                    } else {
+                        let dot = Kernels.dot(g, out, count: n)
+                        for i in 0..<n { dx[i] += out[i] * (g[i] - dot) }
+                    }
+                }
+            }
+            return
+        }
         Parallel.forEach(outer) { range in
             let dots = Storage(count: inner)
             for o in range {
