@@ -10,8 +10,7 @@ final class SpecTests: XCTestCase {
       name: unetr
       args: {in_channels: 1, out_channels: 2, img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}
     datasets:
-      - name: toy
-        layout: synthetic
+      - {name: toy, layout: synthetic, synthetic: {subjects: 10}}
     budgets: [5, all]
     methods:
       - full
@@ -45,24 +44,24 @@ final class SpecTests: XCTestCase {
     func testUnknownKeyIsNamedWithASuggestionAndALine() {
         let found = issues(valid.replacingOccurrences(of: "  epochs: 2", with: "  epohcs: 2"))
         XCTAssertEqual(found.count, 1)
-        XCTAssertEqual(found.first?.line, 14)
+        XCTAssertEqual(found.first?.line, 13)
         XCTAssert(found.first?.message.contains("did you mean 'epochs'") ?? false, "\(found)")
         XCTAssertEqual(found.first?.path, "training.epohcs")
     }
 
     func testWrongTypeIsNamedWithLineAndColumn() {
         let found = issues(valid.replacingOccurrences(of: "  epochs: 2", with: "  epochs: a hundred"))
-        XCTAssertEqual(found.first?.line, 14)
+        XCTAssertEqual(found.first?.line, 13)
         XCTAssertEqual(found.first?.column, 11)
         XCTAssert(found.first?.message.contains("must be an integer, got 'a hundred'") ?? false, "\(found)")
-        XCTAssert(found.first?.description.contains("spec.yaml:14:11") ?? false, "\(found)")
+        XCTAssert(found.first?.description.contains("spec.yaml:13:11") ?? false, "\(found)")
     }
 
     func testUnknownMethodListsTheKnownOnes() {
         let found = issues(valid.replacingOccurrences(of: "  - full", with: "  - fulll"))
         XCTAssert(found.first?.message.contains("did you mean 'full'") ?? false, "\(found)")
         XCTAssert(found.first?.message.contains("lora_pt") ?? false, "\(found)")
-        XCTAssertEqual(found.first?.line, 11)
+        XCTAssertEqual(found.first?.line, 10)
     }
 
     func testUnknownMethodOptionIsRefused() {
@@ -71,10 +70,10 @@ final class SpecTests: XCTestCase {
     }
 
     func testEnvironmentVariablesExpandAndAMissingOneIsNamed() throws {
-        let yaml = valid.replacingOccurrences(of: "layout: synthetic", with: "layout: synthetic\n    root: ${DATA_ROOT}/x")
+        let yaml = valid.replacingOccurrences(of: "layout: synthetic,", with: "layout: synthetic, root: \"${DATA_ROOT}/x\",")
         let found = issues(yaml)
         XCTAssert(found.first?.message.contains("DATA_ROOT is not set") ?? false, "\(found)")
-        XCTAssertEqual(found.first?.line, 9)
+        XCTAssertEqual(found.first?.line, 7)
     }
 
     func testAliasBombIsRefusedQuickly() {

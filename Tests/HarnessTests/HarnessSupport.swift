@@ -3,8 +3,13 @@ import XCTest
 
 /// Runs the built `harness` executable (beside the test bundle) as a separate process.
 struct HarnessProcess {
+    /// The products folder holds the test bundle (an .xctest file or folder, or on Linux the folder that
+    /// contains the test executable) and `harness`; HIPPOPEFT_HARNESS overrides it.
     static var executable: URL {
-        Bundle(for: HarnessBundleMarker.self).bundleURL.deletingLastPathComponent().appendingPathComponent("harness")
+        if let path = ProcessInfo.processInfo.environment["HIPPOPEFT_HARNESS"] { return URL(fileURLWithPath: path) }
+        var folder = Bundle(for: HarnessBundleMarker.self).bundleURL
+        if folder.pathExtension == "xctest" { folder.deleteLastPathComponent() }
+        return folder.appendingPathComponent("harness")
     }
 
     struct Output {

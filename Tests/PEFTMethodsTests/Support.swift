@@ -20,7 +20,9 @@ enum TinyBackbone: CaseIterable {
         }
     }
 
-    var inputSize: [Int] { [32, 32, 32] }
+    /// SwinUNETR's deepest stage is 1/32 of the input: 64×32×32 leaves it two voxels, so its instance
+    /// norms have something to normalise (one voxel normalises to 0 and passes no gradient).
+    var inputSize: [Int] { self == .unetr ? [32, 32, 32] : [64, 32, 32] }
 
     /// A model with non-trivial "pre-trained" weights (biases and norms perturbed, as in the fixtures).
     func make(seed: UInt64 = 7) throws -> any Backbone {
@@ -46,7 +48,7 @@ enum TinyBackbone: CaseIterable {
             let centre = size.map { Float($0) / 2 + rng.uniform(-4, 4) }
             for z in 0..<size[0] { for y in 0..<size[1] { for x in 0..<size[2] {
                 let d = zip([z, y, x], centre).map { (Float($0) - $1) * (Float($0) - $1) }.reduce(0, +)
-                let inside = d.squareRoot() < Float(size[0]) / 4
+                let inside = d.squareRoot() < Float(size.min()!) / 4
                 let i = b * volume + (z * size[1] + y) * size[2] + x
                 label.pointer[i] = inside ? 1 : 0
                 image.pointer[i] = (inside ? 1 : 0) + rng.normal()

@@ -326,7 +326,7 @@ final class SafetensorsTests: XCTestCase {
         }
     }
 
-    func testLargeCheckpointLoadsQuickly() throws {
+    func testLargeCheckpointRoundTrips() throws {
         // ~90 MB of F32, the size of a full-scale UNETR checkpoint.
         let elements = 90_000_000 / 4 / 4
         var entries: [SafetensorsEntry] = []
@@ -337,11 +337,9 @@ final class SafetensorsTests: XCTestCase {
         }
         let url = folder.appendingPathComponent("large.safetensors")
         try SafetensorsArchive(entries: entries).write(to: url)
-        let start = DispatchTime.now().uptimeNanoseconds
+        // (Load time is a benchmark, not a test: see docs/PERFORMANCE.md.)
         let archive = try SafetensorsArchive.read(contentsOf: url)
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        print(String(format: "90 MB checkpoint (4 × %d F32) loaded in %.1f ms", elements, seconds * 1e3))
-        XCTAssertLessThan(seconds, 1.0)
+        XCTAssertEqual(archive.entries.map(\.tensor.count), Array(repeating: elements, count: 4))
         XCTAssertEqual(archive["layer3.weight"]?[flat: 1234], Float(234) * 0.001 + 3)
     }
 

@@ -22,7 +22,7 @@ struct CellExecution {
             key: cell.key, spec: spec.name, backbone: cell.backbone.label, dataset: cell.dataset.name, budget: cell.budget.label,
             method: cell.method.label, methodName: cell.method.name, methodConfiguration: cell.method.configurationJSON,
             seed: cell.seed, version: resultsVersion, status: .done)
-        var trainingSeconds = 0.0, inferenceSeconds = 0.0
+        var trainingSeconds = 0.0, inferenceSeconds = 0.0, epochSeconds: [Double] = []
         do {
             record.trainingCases = try dataset.training(cell.budget)
             record.validationCases = dataset.splits.validation
@@ -38,6 +38,7 @@ struct CellExecution {
                                     validationIDs: record.validationCases)
             record.history = outcome.history
             trainingSeconds = outcome.seconds
+            epochSeconds = outcome.epochSeconds
 
             let inferenceStart = Date()
             record.cases = try evaluate(model, testIDs: record.testCases, kept: outcome.keptEpochs)
@@ -49,7 +50,7 @@ struct CellExecution {
         }
         record.timing = .init(startedAt: started, finishedAt: Date(), trainingSeconds: trainingSeconds,
                               inferenceSeconds: inferenceSeconds, peakResidentMB: peakResidentMegabytes(),
-                              host: ProcessInfo.processInfo.hostName)
+                              host: ProcessInfo.processInfo.hostName, epochSeconds: epochSeconds)
         return record
     }
 

@@ -24,7 +24,6 @@ public struct EpochRecord: Codable, Sendable, Equatable {
     public var meanLoss: Double
     public var learningRate: Double
     public var validationDice: Double?
-    public var seconds: Double
 }
 
 public struct TrainingProgress: Sendable {
@@ -57,6 +56,9 @@ public struct TrainingOutcome: Sendable {
     public let bestEpoch: Int?
     public let resumedFromEpoch: Int?
     public let seconds: Double
+    /// Wall time of each epoch run by this call (a resumed run lacks the earlier ones); timings stay out
+    /// of `history` so that records of the same spec are identical.
+    public let epochSeconds: [Double]
     public let steps: Int
 }
 
@@ -102,6 +104,7 @@ public final class Trainer {
             best = state.best
         }
         var steps = 0
+        var epochSeconds: [Double] = []
         var lastDice = history.last { $0.validationDice != nil }?.validationDice
         for epoch in startEpoch..<settings.epochs {
             let epochStart = Date()
@@ -129,7 +132,7 @@ public final class Trainer {
                                              secondsPerStep: Date().timeIntervalSince(stepStart)))
             }
             var record = EpochRecord(epoch: epoch, meanLoss: total / Double(iterationsPerEpoch), learningRate: rate,
-                                     validationDice: nil, seconds: 0)
+                                     validationDice: nil)
             let isLast = epoch == settings.epochs - 1
             if !validation.isEmpty, settings.validateEvery > 0, (epoch + 1) % settings.validateEvery == 0 || isLast {
                 let dice = validationDice(validation)
@@ -140,13 +143,13 @@ public final class Trainer {
                     if let folder { try TrainingCheckpoint.saveWeights(of: model, to: folder.appendingPathComponent("best.safetensors"), epoch: epoch) }
                 }
             }
-            record.seconds = Date().timeIntervalSince(epochStart)
+            epochSeconds.append(Date().timeIntervalSince(epochStart))
             history.append(record)
             if let folder { try saveCheckpoints(folder, epoch: epoch, history: history, best: best) }
             if epoch < settings.epochs - 1 && shouldStop(epoch) { throw TrainingError.stopped(afterEpoch: epoch) }
         }
         return TrainingOutcome(history: history, keptEpochs: keptEpochs(), bestEpoch: best?.epoch, resumedFromEpoch: resumedFrom,
-                               seconds: Date().timeIntervalSince(started), steps: steps)
+                               seconds: Date().timeIntervalSince(started), epochSeconds: epochSeconds, steps: steps)
     }
 
     /// Mean foreground Dice of the argmax predictions over the validation cases.
