@@ -41,10 +41,11 @@ struct Bench: ParsableCommand {
             if !noOps {
                 for n in [512, 1024, 2048] {
                     let r = Benchmarks.gemm(size: n)
-                    try emit(r, String(format: "gemm %@: %.1f GFLOP/s", r.shape, r.gflops))
+                    try emit(r, String(format: "gemm %@: %.1f GFLOP/s (%.1f per CPU-s)", r.shape, r.gflops, r.gflopsPerCPUSecond))
                 }
                 for r in Benchmarks.convolution() {
-                    try emit(r, String(format: "%@ %@: %.1f GFLOP/s (%.3f s)", r.bench, r.shape, r.gflops, r.seconds))
+                    try emit(r, String(format: "%@ %@: %.1f GFLOP/s (%.3f s; %.1f per CPU-s)", r.bench, r.shape, r.gflops, r.seconds,
+                                       r.gflopsPerCPUSecond))
                 }
             }
             guard !noModels else { return }
@@ -52,8 +53,9 @@ struct Bench: ParsableCommand {
                 for methodName in method.split(separator: ",").map(String.init) {
                     resetPeakMemory()
                     let r = try Benchmarks.model(name, method: methodName, repeats: repeats)
-                    try emit(r, String(format: "%@ + %@: train step %.3f s, forward %.3f s, peak %.0f MB, %d trainable",
-                                       r.bench, r.method, r.trainStepSeconds, r.forwardSeconds, r.peakResidentMB,
+                    try emit(r, String(format: "%@ + %@: train step %.3f s (%.3f CPU-s), forward %.3f s, peak %.0f MB, %d trainable",
+                                       r.bench, r.method, r.trainStepSeconds, r.trainStepCPUSeconds, r.forwardSeconds,
+                                       r.peakResidentMB,
                                        r.trainableParameters))
                 }
             }

@@ -32,6 +32,29 @@ extension Kernels {
             gemm(m: g.outChannels, n: p, k: k, a: weight, lda: k, b: x, ldb: p, c: y, ldc: p)
             return
         }
+        implicitConvForward(x, weight: weight, into: y, g)
+    }
+
+    /// Both gradients of one batch entry: dx += convᵀ(dy) when `dx` is given, dw += dy ⋆ x when `dw` is given.
+    public static func convBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                    dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry) {
+        if g.isPointwise {
+            if let dx { convBackwardData(dy, weight: weight, into: dx, g) }
+            if let dw { convBackwardWeight(x, dy, into: dw, g) }
+            return
+        }
+        if let dx, !g.implicitDataGradient {
+            unfoldedConvBackwardData(dy, weight: weight, into: dx, g)
+            if dw != nil { implicitConvBackward(x, dy, weight: weight, dx: nil, dw: dw, g) }
+            return
+        }
+        implicitConvBackward(x, dy, weight: weight, dx: dx, dw: dw, g)
+    }
+
+    /// The vol2col forward (kept as a reference for tests).
+    static func unfoldedConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                    into y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let k = g.patchSize, p = g.outputVolume
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
         Parallel.forEach(chunks) { range in
             let col = Storage(count: k * chunk)
@@ -48,11 +71,22 @@ extension Kernels {
     /// unfolded rows never overlap.
     public static func convBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                         into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
-        let k = g.patchSize, p = g.outputVolume, taps = g.kernel.elementCount
+        let k = g.patchSize, p = g.outputVolume
         if g.isPointwise {
             gemm(transA: true, m: k, n: p, k: g.outChannels, a: weight, lda: k, b: dy, ldb: p, beta: 1, c: dx, ldc: p)
             return
         }
+        if g.implicitDataGradient {
+            implicitConvBackward(dy, dy, weight: weight, dx: dx, dw: nil, g)
+        } else {
+            unfoldedConvBackwardData(dy, weight: weight, into: dx, g)
+        }
+    }
+
+    /// The vol2col data gradient (any stride).
+    static func unfoldedConvBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                         into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let k = g.patchSize, p = g.outputVolume, taps = g.kernel.elementCount
         let chunk = g.chunk
         Parallel.forEach(g.inChannels) { channels in
             let rows = channels.count * taps, firstRow = channels.lowerBound * taps
@@ -72,11 +106,19 @@ extension Kernels {
     public static func convBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                           into dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume
-        KernelCounters.weightGradients.add(1, ordering: .relaxed)
         if g.isPointwise {
+            KernelCounters.weightGradients.add(1, ordering: .relaxed)
             gemm(transB: true, m: g.outChannels, n: k, k: p, a: dy, lda: p, b: x, ldb: p, beta: 1, c: dw, ldc: k)
             return
         }
+        implicitConvBackward(x, dy, weight: dy, dx: nil, dw: dw, g)
+    }
+
+    /// The vol2col weight gradient (kept as a reference for tests).
+    static func unfoldedConvBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                           into dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let k = g.patchSize, p = g.outputVolume
+        KernelCounters.weightGradients.add(1, ordering: .relaxed)
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
         let workers = min(Parallel.workers, chunks)
         let partials = (1..<max(workers, 1)).map { _ in Storage(zeros: g.outChannels * k) }
