@@ -741,7 +741,8 @@ extension Kernels {
     /// Both gradients of one batch entry by the implicit GEMM: dx += convᵀ(dy) (when `dx` is given and
     /// the geometry allows it) and dw += dy ⋆ x (when `dw` is given).
     static func implicitConvBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                     dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry) {
+                                     dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry,
+                                     overwriteData: Bool = false, overwriteWeight: Bool = false) {
         let taps = g.kernel.elementCount, ci = g.inChannels, co = g.outChannels
         let out = g.output
         let gradLayout = gradientLayout(g)
@@ -762,7 +763,7 @@ extension Kernels {
             Profiler.detail("  conv.data tiles") {
                 implicitGemm(input: dyp.pointer, layout: gradLayout, offsets: offsets, k: k, packed: packed.pointer,
                              blocks: blocks, outSize: (g.input[0], g.input[1], g.input[2]), stride: (1, 1, 1),
-                             output: dx, accumulate: true)
+                             output: dx, accumulate: !overwriteData)
             }
         }
         if let dw {
@@ -788,7 +789,11 @@ extension Kernels {
             for o in 0..<co {
                 for i in 0..<ci {
                     let row = dw + (o * ci + i) * taps
-                    for tap in 0..<taps { row[tap] += acc.pointer[(tap * ci + i) * width + o] }
+                    if overwriteWeight {
+                        for tap in 0..<taps { row[tap] = acc.pointer[(tap * ci + i) * width + o] }
+                    } else {
+                        for tap in 0..<taps { row[tap] += acc.pointer[(tap * ci + i) * width + o] }
+                    }
                 }
             }
         }

@@ -9,30 +9,47 @@ private func pointwise(_ kind: StaticString, _ x: Tensor, forward: @escaping (Fl
         let px = x.pointer, py = y.pointer
         Kernels.parallelMap(x.count) { r in for i in r { py[i] = forward(px[i]) } }
         return y.recording(kind, [x]) { gy in
-            let g = gy.pointer, gx = x.gradAccumulator().pointer
-            Kernels.parallelMap(x.count) { r in for i in r { gx[i] += g[i] * derivative(px[i], py[i]) } }
+            let g = gy.pointer, (target, overwrite) = x.gradientTarget(), gx = target.pointer
+            if overwrite {
+                Kernels.parallelMap(x.count) { r in for i in r { gx[i] = g[i] * derivative(px[i], py[i]) } }
+            } else {
+                Kernels.parallelMap(x.count) { r in for i in r { gx[i] += g[i] * derivative(px[i], py[i]) } }
+            }
         }
     }
 }
 
-public func relu(_ x: Tensor) -> Tensor {
-    pointwise("relu", x, forward: { max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 })
-}
+public func relu(_ x: Tensor) -> Tensor { leakyRelu("relu", x, slope: 0) }
 
-public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor {
-    pointwise("leakyRelu", x, forward: { $0 > 0 ? $0 : slope * $0 }, derivative: { x, _ in x > 0 ? 1 : slope })
+public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor { leakyRelu("leakyRelu", x, slope: slope) }
+
+private func leakyRelu(_ kind: StaticString, _ x: Tensor, slope: Float) -> Tensor {
+    Profiler.measure(kind, .forward) {
+        let y = Tensor(uninitialized: x.shape)
+        Kernels.leakyRelu(x.pointer, into: y.pointer, count: x.count, slope: slope)
+        return y.recording(kind, [x]) { gy in
+            let (target, overwrite) = x.gradientTarget()
+            Kernels.leakyReluBackward(x.pointer, gy.pointer, into: target.pointer, count: x.count, slope: slope,
+                                      accumulate: !overwrite)
+        }
+    }
 }
 
 public func sigmoid(_ x: Tensor) -> Tensor {
     pointwise("sigmoid", x, forward: { 1 / (1 + exp(-$0)) }, derivative: { _, y in y * (1 - y) })
 }
 
-/// Exact GELU, `x · Φ(x)` with the error function (PyTorch's default `approximate='none'`).
+/// Exact GELU, `x · Φ(x)` with the error function (PyTorch's default `approximate='none'`; erf as in
+/// PyTorch's vectorised CPU kernel).
 public func gelu(_ x: Tensor) -> Tensor {
-    pointwise("gelu", x, forward: { x in 0.5 * x * (1 + erf(x * 0.70710678118654752)) },
-              derivative: { x, _ in
-                  0.5 * (1 + erf(x * 0.70710678118654752)) + x * 0.3989422804014327 * exp(-0.5 * x * x)
-              })
+    Profiler.measure("gelu", .forward) {
+        let y = Tensor(uninitialized: x.shape)
+        Kernels.gelu(x.pointer, into: y.pointer, count: x.count)
+        return y.recording("gelu", [x]) { gy in
+            let (target, overwrite) = x.gradientTarget()
+            Kernels.geluBackward(x.pointer, gy.pointer, into: target.pointer, count: x.count, accumulate: !overwrite)
+        }
+    }
 }
 
 public func exp(_ x: Tensor) -> Tensor {

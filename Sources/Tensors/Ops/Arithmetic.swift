@@ -41,8 +41,26 @@ private func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOperator) -> Tensor {
             }
         }
         return y.recording(op.kind, [a, b]) { gy in
+            let count = gy.count
+            /// x's gradient (=|+=) g (a tensor of the output's shape), summed over x's broadcast axes.
             func push(_ g: Tensor, to x: Tensor) {
-                Kernels.accumulateReduced(g.pointer, shape: g.shape, into: x.gradAccumulator().pointer, dstShape: x.shape)
+                let (target, overwrite) = x.gradientTarget()
+                if x.count == count {
+                    if overwrite {
+                        Kernels.copy(g.pointer, into: target.pointer, count: count)
+                    } else {
+                        Kernels.add(g.pointer, into: target.pointer, count: count)
+                    }
+                } else {
+                    if overwrite { target.pointer.update(repeating: 0, count: x.count) }
+                    Kernels.accumulateReduced(g.pointer, shape: g.shape, into: target.pointer, dstShape: x.shape)
+                }
+            }
+            /// x's gradient (=|+=) scale · gy · other, for x and other of the output's shape.
+            func pushProduct(_ other: UnsafePointer<Float>?, scale: Float, to x: Tensor) {
+                let (target, overwrite) = x.gradientTarget()
+                Kernels.scaledProduct(gy.pointer, other, scale: scale, into: target.pointer, count: count,
+                                      accumulate: !overwrite)
             }
             switch op {
             case .add:
@@ -50,10 +68,16 @@ private func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOperator) -> Tensor {
                 if b.requiresGrad { push(gy, to: b) }
             case .subtract:
                 if a.requiresGrad { push(gy, to: a) }
-                if b.requiresGrad { push(negate(gy), to: b) }
+                if b.requiresGrad {
+                    if b.count == count { pushProduct(nil, scale: -1, to: b) } else { push(negate(gy), to: b) }
+                }
             case .multiply:
-                if a.requiresGrad { push(withoutGrad { gy * b }, to: a) }
-                if b.requiresGrad { push(withoutGrad { gy * a }, to: b) }
+                if a.requiresGrad {
+                    if a.count == count && b.count == count { pushProduct(b.pointer, scale: 1, to: a) } else { push(withoutGrad { gy * b }, to: a) }
+                }
+                if b.requiresGrad {
+                    if a.count == count && b.count == count { pushProduct(a.pointer, scale: 1, to: b) } else { push(withoutGrad { gy * a }, to: b) }
+                }
             case .divide:
                 if a.requiresGrad { push(withoutGrad { gy / b }, to: a) }
                 if b.requiresGrad { push(withoutGrad { negate(gy * a / (b * b)) }, to: b) }  // not y: a node must not hold its own output
@@ -73,7 +97,10 @@ public func affine(_ x: Tensor, scale a: Float, shift b: Float = 0) -> Tensor {
         let y = Tensor(uninitialized: x.shape)
         let px = x.pointer, py = y.pointer
         Kernels.parallelMap(x.count) { r in for i in r { py[i] = a * px[i] + b } }
-        return y.recording("affine", [x]) { gy in Kernels.axpy(a, gy.pointer, into: x.gradAccumulator().pointer, count: x.count) }
+        return y.recording("affine", [x]) { gy in
+            let (target, overwrite) = x.gradientTarget()
+            Kernels.scaledProduct(gy.pointer, nil, scale: a, into: target.pointer, count: x.count, accumulate: !overwrite)
+        }
     }
 }
 

@@ -13,12 +13,13 @@ public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: [Int] = [
         }
         if let bias { addChannelBias(bias, to: y) }
         return y.recording(label: convLabel("conv3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? [])) { gy in
-            let dx = x.requiresGrad ? x.gradAccumulator().pointer : nil
-            let dw = weight.requiresGrad ? weight.gradAccumulator().pointer : nil
+            let dx = x.requiresGrad ? x.gradientTarget() : nil
+            let dw = weight.requiresGrad ? weight.gradientTarget() : nil
             if dx != nil || dw != nil {
                 for i in 0..<n {
                     Kernels.convBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume, weight: weight.pointer,
-                                         dx: dx.map { $0 + i * inVolume }, dw: dw, g)
+                                         dx: dx.map { $0.tensor.pointer + i * inVolume }, dw: dw?.tensor.pointer, g,
+                                         overwriteData: dx?.overwrite ?? false, overwriteWeight: (dw?.overwrite ?? false) && i == 0)
                 }
             }
             if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
@@ -43,12 +44,33 @@ public func convTranspose3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
                              kernel: kernel, stride: stride, padding: padding)
         precondition(g.output == Array(x.shape[2...]), "convTranspose3d: inconsistent sizes for input \(x.shape)")
         let inVolume = g.outChannels * g.outputVolume, outVolume = g.inChannels * g.inputVolume
-        let y = Tensor(zeros: [n, g.inChannels] + outSize)
-        for i in 0..<n {
-            Kernels.convBackwardData(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g)
+        let y: Tensor
+        if g.isPatchwise {
+            y = Tensor(uninitialized: [n, g.inChannels] + outSize)
+            for i in 0..<n {
+                Kernels.patchwiseTransposedForward(x.pointer + i * inVolume, weight: weight.pointer,
+                                                   into: y.pointer + i * outVolume, g)
+            }
+        } else {
+            y = Tensor(zeros: [n, g.inChannels] + outSize)
+            for i in 0..<n {
+                Kernels.convBackwardData(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g)
+            }
         }
         if let bias { addChannelBias(bias, to: y) }
         return y.recording(label: convLabel("convTranspose3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? [])) { gy in
+            if g.isPatchwise {
+                let dx = x.requiresGrad ? x.gradientTarget() : nil
+                let dw = weight.requiresGrad ? weight.gradientTarget() : nil
+                for i in 0..<n where dx != nil || dw != nil {
+                    Kernels.patchwiseTransposedBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume,
+                                                        weight: weight.pointer, dx: dx.map { $0.tensor.pointer + i * inVolume },
+                                                        dw: dw?.tensor.pointer, g, overwriteData: dx?.overwrite ?? false,
+                                                        overwriteWeight: (dw?.overwrite ?? false) && i == 0)
+                }
+                if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
+                return
+            }
             let scratch = x.requiresGrad ? Tensor(uninitialized: Array(x.shape[1...])) : nil
             for i in 0..<n {
                 if let scratch {

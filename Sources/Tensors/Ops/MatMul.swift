@@ -20,26 +20,41 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         return y.recording("matmul", [a, b]) { gy in
             if a.requiresGrad {
                 // dA = dY · op(B)ᵀ, laid out as A (transposed when A was).
-                let ga = a.gradAccumulator().pointer
+                let (target, overwrite) = a.gradientTarget()
+                let ga = target.pointer, beta: Float = overwrite ? 0 : 1
                 if transposeA {
                     batchedGemm(batch, transA: transposeB, transB: true, m: k, n: m, k: n, a: b.pointer, lda: ldb,
-                                strideA: sb, b: gy.pointer, ldb: n, strideB: sy, beta: 1, c: ga, ldc: lda, strideC: sa)
+                                strideA: sb, b: gy.pointer, ldb: n, strideB: sy, beta: beta, c: ga, ldc: lda, strideC: sa)
                 } else {
                     batchedGemm(batch, transA: false, transB: !transposeB, m: m, n: k, k: n, a: gy.pointer, lda: n,
-                                strideA: sy, b: b.pointer, ldb: ldb, strideB: sb, beta: 1, c: ga, ldc: lda, strideC: sa)
+                                strideA: sy, b: b.pointer, ldb: ldb, strideB: sb, beta: beta, c: ga, ldc: lda, strideC: sa)
                 }
             }
             if b.requiresGrad {
                 // dB = op(A)ᵀ · dY, summed over the batch when B is shared.
-                let gb = b.gradAccumulator().pointer
-                for i in 0..<batch {
-                    let gbi = gb + (bBatch == 1 ? 0 : i * k * n)
+                let (target, overwrite) = b.gradientTarget()
+                let gb = target.pointer
+                if bBatch != 1 {
+                    // Independent products, one per batch entry, spread over the workers.
                     if transposeB {
-                        Kernels.gemm(transA: true, transB: transposeA, m: n, n: k, k: m, a: gy.pointer + i * sy, lda: n,
-                                     b: a.pointer + i * sa, ldb: lda, beta: 1, c: gbi, ldc: ldb)
+                        batchedGemm(batch, transA: true, transB: transposeA, m: n, n: k, k: m, a: gy.pointer, lda: n,
+                                    strideA: sy, b: a.pointer, ldb: lda, strideB: sa, beta: overwrite ? 0 : 1, c: gb,
+                                    ldc: ldb, strideC: k * n)
                     } else {
-                        Kernels.gemm(transA: !transposeA, transB: false, m: k, n: n, k: m, a: a.pointer + i * sa, lda: lda,
-                                     b: gy.pointer + i * sy, ldb: n, beta: 1, c: gbi, ldc: ldb)
+                        batchedGemm(batch, transA: !transposeA, transB: false, m: k, n: n, k: m, a: a.pointer, lda: lda,
+                                    strideA: sa, b: gy.pointer, ldb: n, strideB: sy, beta: overwrite ? 0 : 1, c: gb,
+                                    ldc: ldb, strideC: k * n)
+                    }
+                } else {
+                    for i in 0..<batch {
+                        let beta: Float = overwrite && i == 0 ? 0 : 1
+                        if transposeB {
+                            Kernels.gemm(transA: true, transB: transposeA, m: n, n: k, k: m, a: gy.pointer + i * sy, lda: n,
+                                         b: a.pointer + i * sa, ldb: lda, beta: beta, c: gb, ldc: ldb)
+                        } else {
+                            Kernels.gemm(transA: !transposeA, transB: false, m: k, n: n, k: m, a: a.pointer + i * sa, lda: lda,
+                                         b: gy.pointer + i * sy, ldb: n, beta: beta, c: gb, ldc: ldb)
+                        }
                     }
                 }
             }
@@ -82,13 +97,15 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
         if let bias { inputs.append(bias) }
         return y.recording("linear", inputs) { gy in
             if x.requiresGrad {
+                let (target, overwrite) = x.gradientTarget()
                 Kernels.gemm(m: rows, n: inFeatures, k: outFeatures, a: gy.pointer, lda: outFeatures,
-                             b: weight.pointer, ldb: inFeatures, beta: 1, c: x.gradAccumulator().pointer, ldc: inFeatures)
+                             b: weight.pointer, ldb: inFeatures, beta: overwrite ? 0 : 1, c: target.pointer, ldc: inFeatures)
             }
             if weight.requiresGrad {
                 KernelCounters.weightGradients.add(1, ordering: .relaxed)
+                let (target, overwrite) = weight.gradientTarget()
                 Kernels.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: gy.pointer, lda: outFeatures,
-                             b: x.pointer, ldb: inFeatures, beta: 1, c: weight.gradAccumulator().pointer, ldc: inFeatures)
+                             b: x.pointer, ldb: inFeatures, beta: overwrite ? 0 : 1, c: target.pointer, ldc: inFeatures)
             }
             if let bias, bias.requiresGrad {
                 Kernels.accumulateReduced(gy.pointer, shape: [rows, outFeatures], into: bias.gradAccumulator().pointer,

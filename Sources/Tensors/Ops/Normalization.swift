@@ -35,38 +35,51 @@ private func normalizeRows(_ kind: StaticString, _ x: Tensor, rows: Int, length:
         return y.recording(kind, inputs) { gy in
             // The statistics live as long as this closure, which must therefore hold their storage.
             let pm = mean.pointer, pr = rstd.pointer, pg = gy.pointer
-            if let weight, weight.requiresGrad { accumulateWeightGradient(weight, pg, px, pm, pr, rows, length, affine) }
-            if let bias, bias.requiresGrad {
-                switch affine {
-                case .column:
+            switch affine {
+            case .column:
+                if let weight, weight.requiresGrad { accumulateWeightGradient(weight, pg, px, pm, pr, rows, length, affine) }
+                if let bias, bias.requiresGrad {
                     Kernels.accumulateReduced(pg, shape: [rows, length], into: bias.gradAccumulator().pointer, dstShape: [length])
-                case .rowChannel(let channels):
-                    let gb = bias.gradAccumulator().pointer
-                    for r in 0..<rows { gb[r % channels] += Kernels.sum(pg + r * length, count: length) }
                 }
-            }
-            guard x.requiresGrad else { return }
-            let gx = x.gradAccumulator().pointer
-            Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
-                let scaled = Storage(count: length)
-                let dxhat = scaled.pointer
-                for r in range {
-                    let row = px + r * length, g = pg + r * length, out = gx + r * length
-                    let mu = pm[r], s = pr[r]
-                    switch affine {
-                    case .column:
-                        if let pw { for i in 0..<length { dxhat[i] = g[i] * pw[i] } } else { dxhat.update(from: g, count: length) }
-                    case .rowChannel(let channels):
-                        let w = pw?[r % channels] ?? 1
-                        for i in 0..<length { dxhat[i] = g[i] * w }
+                guard x.requiresGrad else { return }
+                let (target, overwrite) = x.gradientTarget()
+                let gx = target.pointer
+                Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
+                    for r in range {
+                        let row = px + r * length, g = pg + r * length, out = gx + r * length
+                        Kernels.normalizationBackwardRow(x: row, gradient: g, columnWeight: pw, rowWeight: 1, mean: pm[r],
+                                                         rstd: pr[r], count: length, into: out, accumulate: !overwrite)
                     }
-                    var sumG = 0.0, sumGX = 0.0
-                    for i in 0..<length {
-                        sumG += Double(dxhat[i])
-                        sumGX += Double(dxhat[i] * (row[i] - mu))
+                }
+            case .rowChannel(let channels):
+                // One pass per row gives Σg and Σg·(x − μ): the bias gradient, the weight gradient and
+                // the two means of the data gradient.
+                let sums = Storage(count: 2 * rows)
+                let sg = sums.pointer, sgx = sums.pointer + rows
+                let gxTarget = x.requiresGrad ? x.gradientTarget() : nil
+                let gx = gxTarget?.tensor.pointer
+                Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
+                    for r in range {
+                        let row = px + r * length, g = pg + r * length
+                        let (a, b) = Kernels.sumAndCenteredDot(g, row, mean: pm[r], count: length)
+                        sg[r] = Float(a); sgx[r] = Float(b)
+                        if let gx {
+                            let w = pw?[r % channels] ?? 1
+                            let s = pr[r], n = Double(length)
+                            let meanG = Float(a / n) * w, meanGX = Float(b / n) * w * s
+                            Kernels.instanceNormBackwardRow(x: row, gradient: g, weight: w, mean: pm[r], rstd: s,
+                                                            meanG: meanG, meanGX: meanGX, count: length,
+                                                            into: gx + r * length, accumulate: !(gxTarget?.overwrite ?? false))
+                        }
                     }
-                    let meanG = Float(sumG / Double(length)), meanGX = Float(sumGX / Double(length)) * s
-                    for i in 0..<length { out[i] += s * (dxhat[i] - meanG - (row[i] - mu) * s * meanGX) }
+                }
+                if let weight, weight.requiresGrad {
+                    let gw = weight.gradAccumulator().pointer
+                    for r in 0..<rows { gw[r % channels] += sgx[r] * pr[r] }
+                }
+                if let bias, bias.requiresGrad {
+                    let gb = bias.gradAccumulator().pointer
+                    for r in 0..<rows { gb[r % channels] += sg[r] }
                 }
             }
         }

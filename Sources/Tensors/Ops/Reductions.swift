@@ -8,7 +8,9 @@ extension Tensor {
             Kernels.accumulateReduced(pointer, shape: shape, into: y.pointer, dstShape: kept)
             let result = keepingAxes ? y : y.reshaped(shape.indices.filter { !axes.contains($0) }.map { shape[$0] })
             return result.recording("sum", [self]) { gy in
-                Kernels.accumulateBroadcast(gy.pointer, shape: kept, into: self.gradAccumulator().pointer, dstShape: self.shape)
+                let (target, overwrite) = self.gradientTarget()
+                if overwrite { target.pointer.update(repeating: 0, count: target.count) }
+                Kernels.accumulateBroadcast(gy.pointer, shape: kept, into: target.pointer, dstShape: self.shape)
             }
         }
     }

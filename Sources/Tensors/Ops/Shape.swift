@@ -10,7 +10,13 @@ extension Tensor {
             precondition(newShape.elementCount == count, "cannot reshape \(shape) to \(newShape)")
             let y = Tensor(shape: newShape, storage: storage)
             return y.recording("reshape", [self]) { gy in
-                Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
+                if self.grad == nil {
+                    // The same values under this tensor's shape: share the storage. The walk drops
+                    // gy's own reference right after this closure, so nothing else writes to it.
+                    self.grad = Tensor(shape: self.shape, storage: gy.storage)
+                } else {
+                    Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
+                }
             }
         }
     }
@@ -24,8 +30,12 @@ extension Tensor {
             let y = Tensor(uninitialized: outShape)
             Kernels.permute(pointer, strides: order.map { inStrides[$0] }, shape: outShape, into: y.pointer)
             return y.recording("permute", [self]) { gy in
-                Kernels.scatterAdd(gy.pointer, shape: outShape, into: self.gradAccumulator().pointer,
-                                   strides: order.map { inStrides[$0] })
+                let (target, overwrite) = self.gradientTarget()
+                if overwrite {
+                    Kernels.scatter(gy.pointer, shape: outShape, into: target.pointer, strides: order.map { inStrides[$0] })
+                } else {
+                    Kernels.scatterAdd(gy.pointer, shape: outShape, into: target.pointer, strides: order.map { inStrides[$0] })
+                }
             }
         }
     }
@@ -69,10 +79,14 @@ extension Tensor {
             let y = Tensor(zeros: outShape)
             Kernels.scatterAdd(pointer, shape: shape, into: y.pointer + start, strides: outStrides)
             return y.recording("pad", [self]) { gy in
-                let g = self.gradAccumulator()
-                let tmp = Tensor(uninitialized: self.shape)
-                Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: tmp.pointer)
-                Kernels.add(tmp.pointer, into: g.pointer, count: g.count)
+                let (target, overwrite) = self.gradientTarget()
+                if overwrite {
+                    Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: target.pointer)
+                } else {
+                    let tmp = Tensor(uninitialized: self.shape)
+                    Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: tmp.pointer)
+                    Kernels.add(tmp.pointer, into: target.pointer, count: target.count)
+                }
             }
         }
     }
@@ -131,8 +145,15 @@ extension Tensor {
             return y.recording("concatenate", parts) { gy in
                 for (part, offset) in zip(parts, offsets) where part.requiresGrad {
                     let row = part.shape[axis...].reduce(1, *)
-                    let g = part.gradAccumulator().pointer
-                    for o in 0..<outer { Kernels.add(gy.pointer + o * outRow + offset, into: g + o * row, count: row) }
+                    let (target, overwrite) = part.gradientTarget()
+                    let g = target.pointer
+                    for o in 0..<outer {
+                        if overwrite {
+                            Kernels.copy(gy.pointer + o * outRow + offset, into: g + o * row, count: row)
+                        } else {
+                            Kernels.add(gy.pointer + o * outRow + offset, into: g + o * row, count: row)
+                        }
+                    }
                 }
             }
         }

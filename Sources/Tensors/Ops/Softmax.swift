@@ -51,23 +51,29 @@ private func softmaxFamily(_ x: Tensor, axis: Int, log logarithm: Bool) -> Tenso
             }
         }
         return y.recording(logarithm ? "logSoftmax" : "softmax", [x]) { gy in
-            let pg = gy.pointer, gx = x.gradAccumulator().pointer
-            // softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − softmax ⊙ Σ dy.
-            Parallel.forEach(outer) { range in
-                let dots = Storage(count: inner)
-                for o in range {
-                    let base = o * n * inner
-                    dots.pointer.update(repeating: 0, count: inner)
+            let pg = gy.pointer, (target, overwrite) = x.gradientTarget(), gx = target.pointer
+            // softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − softmax ⊙ Σ dy. Blocks of up to
+            // 1024 inner positions, so that every layout spreads over the workers.
+            let width = min(inner, 1024), blocksPerRow = (inner + width - 1) / width
+            Parallel.forEach(outer * blocksPerRow, grain: max(1, 4096 / max(1, n * width))) { range in
+                let dots = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                defer { dots.deallocate() }
+                for block in range {
+                    let o = block / blocksPerRow, start = (block % blocksPerRow) * width
+                    let w = min(width, inner - start)
+                    let base = o * n * inner + start
+                    dots.update(repeating: 0, count: w)
                     for c in 0..<n {
                         let g = pg + base + c * inner, out = py + base + c * inner
-                        if logarithm { for i in 0..<inner { dots.pointer[i] += g[i] } } else { for i in 0..<inner { dots.pointer[i] += g[i] * out[i] } }
+                        if logarithm { for i in 0..<w { dots[i] += g[i] } } else { for i in 0..<w { dots[i] += g[i] * out[i] } }
                     }
                     for c in 0..<n {
                         let g = pg + base + c * inner, out = py + base + c * inner, dx = gx + base + c * inner
-                        if logarithm {
-                            for i in 0..<inner { dx[i] += g[i] - Foundation.exp(out[i]) * dots.pointer[i] }
-                        } else {
-                            for i in 0..<inner { dx[i] += out[i] * (g[i] - dots.pointer[i]) }
+                        switch (logarithm, overwrite) {
+                        case (true, true): for i in 0..<w { dx[i] = g[i] - Foundation.exp(out[i]) * dots[i] }
+                        case (true, false): for i in 0..<w { dx[i] += g[i] - Foundation.exp(out[i]) * dots[i] }
+                        case (false, true): for i in 0..<w { dx[i] = out[i] * (g[i] - dots[i]) }
+                        case (false, false): for i in 0..<w { dx[i] += out[i] * (g[i] - dots[i]) }
                         }
                     }
                 }
