@@ -148,10 +148,18 @@ public enum Benchmarks {
             Profiler.measure("zeroGrad", .other) { optimizer.zeroGrad() }
             let logits = Profiler.measure("model", .forward) { model(image) }
             let loss = Profiler.measure("loss", .forward) { diceCrossEntropyLoss(logits: logits, labels: label) }
+            memoryCheckpoint("after forward")
             Profiler.measure("backward walk", .backward) { loss.backward() }
+            memoryCheckpoint("after backward")
             Profiler.measure("adam", .other) { optimizer.step() }
+            memoryCheckpoint("after adam")
         }
         if Profiler.isEnabled {
+            let pool = BufferPool.shared.statistics
+            FileHandle.standardError.write(Data(String(
+                format: "buffer pool: live %.0f MB (peak %.0f MB), pooled %.0f MB, peak live+pooled %.0f MB; %d fresh allocations, %d reuses\n",
+                Double(pool.liveBytes) / 1e6, Double(pool.peakLiveBytes) / 1e6, Double(pool.pooledBytes) / 1e6,
+                Double(pool.peakHeldBytes) / 1e6, pool.freshAllocations, pool.reuses).utf8))
             FileHandle.standardError.write(Data("""
                 profile of \(name) + \(methodName), per training step (mean of \(repeats); exclusive times):
                 \(Profiler.report(steps: repeats, totalWallSeconds: step.totalWall / Double(repeats),
@@ -164,5 +172,16 @@ public enum Benchmarks {
         return ModelResult(bench: name, method: methodName, trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu,
                            forwardSeconds: forward,
                            peakResidentMB: peakResidentMegabytes(), trainableParameters: adaptation.trainableParameterCount)
+    }
+
+    /// With HIPPOPEFT_PROFILE=2, prints the buffer pool's levels (live, pooled, peaks) at a point of the step.
+    static func memoryCheckpoint(_ label: String) {
+        guard Profiler.isDetailed else { return }
+        let pool = BufferPool.shared.statistics
+        FileHandle.standardError.write(Data(String(
+            format: "  pool %@: live %.0f MB (peak %.0f), pooled %.0f MB, peak live+pooled %.0f MB, fresh %d\n",
+            label, Double(pool.liveBytes) / 1e6, Double(pool.peakLiveBytes) / 1e6, Double(pool.pooledBytes) / 1e6,
+            Double(pool.peakHeldBytes) / 1e6, pool.freshAllocations).utf8))
+        BufferPool.shared.resetPeaks()
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 /// Convolution as an implicit GEMM over a zero-padded channels-last copy of the input: no unfolded
 /// patches are ever written. An output position's patch is its base offset in the padded input plus
 /// one of `taps × channels` fixed offsets, so a 6 × 16 register tile (6 output positions × 16 output
@@ -380,7 +381,7 @@ extension Kernels {
         let grain = max(1, (1 << 20) / max(1, 12 * k * blocks.padded))
         Parallel.forEach(tiles, grain: grain) { tileRange in
             // Groups of tiles whose input rows stay in cache while each weight block is applied.
-            let group = 16
+            let group = TuningKnobs.group
             var first = tileRange.lowerBound
             while first < tileRange.upperBound {
                 let last = min(first + group, tileRange.upperBound)
@@ -487,7 +488,7 @@ extension Kernels {
         Parallel.forEachWorker(rows, grain: 2) { worker, rowRange in
             let target = worker == 0 ? acc : partialPointers.value[worker - 1]
             // Chunks of output rows small enough for their input and gradient rows to stay in L2.
-            let chunk = max(1, min(8, (1 << 16) / max(1, outSize.2 * (pass.gs + pass.cs * 9))))
+            let chunk = max(1, min(TuningKnobs.chunkCap, TuningKnobs.chunkBytes / max(1, outSize.2 * (pass.gs + pass.cs * 9))))
             var first = rowRange.lowerBound
             while first < rowRange.upperBound {
                 let last = min(first + chunk, rowRange.upperBound)
@@ -798,4 +799,10 @@ extension Kernels {
             }
         }
     }
+}
+
+enum TuningKnobs {
+    static let chunkBytes = Int(ProcessInfo.processInfo.environment["K_CHUNKBYTES"] ?? "") ?? (1 << 16)
+    static let chunkCap = Int(ProcessInfo.processInfo.environment["K_CHUNKCAP"] ?? "") ?? 8
+    static let group = Int(ProcessInfo.processInfo.environment["K_GROUP"] ?? "") ?? 16
 }
