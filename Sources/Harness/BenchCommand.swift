@@ -19,6 +19,8 @@ struct Bench: ParsableCommand {
     var method = "full,lora,hyps,lora_pt"
     @Option(help: "Timed repetitions (median reported).")
     var repeats = 5
+    @Option(help: "Extra conv3d 3x3x3 geometries to time, e.g. 16x16@64,32x16@64 (in x out channels @ size).")
+    var conv = ""
     @Flag(help: "Skip the kernel benchmarks.")
     var noOps = false
     @Flag(help: "Skip the model benchmarks.")
@@ -43,9 +45,18 @@ struct Bench: ParsableCommand {
                     let r = Benchmarks.gemm(size: n)
                     try emit(r, String(format: "gemm %@: %.1f GFLOP/s (%.1f per CPU-s)", r.shape, r.gflops, r.gflopsPerCPUSecond))
                 }
-                for r in Benchmarks.convolution() {
-                    try emit(r, String(format: "%@ %@: %.1f GFLOP/s (%.3f s; %.1f per CPU-s)", r.bench, r.shape, r.gflops, r.seconds,
-                                       r.gflopsPerCPUSecond))
+                var geometries = [(32, 32, 64)]
+                for item in conv.split(separator: ",") {
+                    let parts = item.split(whereSeparator: { $0 == "x" || $0 == "@" }).compactMap { Int($0) }
+                    guard parts.count == 3 else { throw ValidationError("--conv wants CIxCO@SIZE, got '\(item)'") }
+                    geometries.append((parts[0], parts[1], parts[2]))
+                }
+                if !conv.isEmpty { geometries.removeFirst() }
+                for (ci, co, size) in geometries {
+                    for r in Benchmarks.convolution(inChannels: ci, outChannels: co, size: size) {
+                        try emit(r, String(format: "%@ %@: %.1f GFLOP/s (%.3f s; %.1f per CPU-s)", r.bench, r.shape, r.gflops,
+                                           r.seconds, r.gflopsPerCPUSecond))
+                    }
                 }
             }
             guard !noModels else { return }

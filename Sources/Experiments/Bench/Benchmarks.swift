@@ -103,12 +103,17 @@ public enum Benchmarks {
 
     /// conv3d 3×3×3 of `channels` → `channels` on a `size`³ volume: forward, and backward (data + weight).
     public static func convolution(channels: Int = 32, size: Int = 64, repeats: Int = 5) -> [OpResult] {
+        convolution(inChannels: channels, outChannels: channels, size: size, repeats: repeats)
+    }
+
+    /// conv3d 3×3×3 (padding 1) of `inChannels` → `outChannels` on a `size`³ volume.
+    public static func convolution(inChannels: Int, outChannels: Int, size: Int, repeats: Int = 5) -> [OpResult] {
         var rng = RandomGenerator(seed: 2)
-        let x = Tensor.normal([1, channels, size, size, size], using: &rng)
-        let w = Tensor.normal([channels, channels, 3, 3, 3], std: 0.05, using: &rng)
-        let g = ConvGeometry(inChannels: channels, outChannels: channels, input: [size, size, size], kernel: [3, 3, 3],
+        let x = Tensor.normal([1, inChannels, size, size, size], using: &rng)
+        let w = Tensor.normal([outChannels, inChannels, 3, 3, 3], std: 0.05, using: &rng)
+        let g = ConvGeometry(inChannels: inChannels, outChannels: outChannels, input: [size, size, size], kernel: [3, 3, 3],
                              stride: [1, 1, 1], padding: [1, 1, 1])
-        let y = Tensor(uninitialized: [1, channels, size, size, size])
+        let y = Tensor(uninitialized: [1, outChannels, size, size, size])
         let dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
         let forward = medianTimes(warmup: 1, repeats: repeats) { Kernels.convForward(x.pointer, weight: w.pointer, into: y.pointer, g) }
         let backward = medianTimes(warmup: 1, repeats: repeats) {
@@ -120,7 +125,13 @@ public enum Benchmarks {
         let weight = medianTimes(warmup: 1, repeats: repeats) {
             Kernels.convBackward(x.pointer, y.pointer, weight: w.pointer, dx: nil, dw: dw.pointer, g)
         }
-        let shape = "\(channels)->\(channels) k3 \(size)^3"
+        let shape = "\(inChannels)->\(outChannels) k3 \(size)^3"
+        if Profiler.isDetailed {
+            Profiler.reset()
+            Kernels.convForward(x.pointer, weight: w.pointer, into: y.pointer, g)
+            Kernels.convBackward(x.pointer, y.pointer, weight: w.pointer, dx: dx.pointer, dw: dw.pointer, g)
+            FileHandle.standardError.write(Data("conv3d \(shape), one forward + backward:\n\(Profiler.report())\n".utf8))
+        }
         let flop = Double(g.flops)
         return [OpResult(bench: "conv3d_forward", shape: shape, gflops: flop / forward.wall / 1e9, seconds: forward.wall,
                          gflopsPerCPUSecond: flop / forward.bestCPU / 1e9),

@@ -1,4 +1,3 @@
-import Foundation
 /// Convolution as an implicit GEMM over a zero-padded channels-last copy of the input: no unfolded
 /// patches are ever written. An output position's patch is its base offset in the padded input plus
 /// one of `taps × channels` fixed offsets, so a 6 × 16 register tile (6 output positions × 16 output
@@ -322,10 +321,10 @@ extension Kernels {
         }
     }
 
-    /// dst[w · ldOut + c] = src[c · ld + w] for c < rows, w < columns (8 × 8 blocks in registers).
+    /// dst[w · ldOut + c] (=|+=) src[c · ld + w] for c < rows, w < columns (8 × 8 blocks in registers).
     @inline(__always)
     static func transposeRows(_ src: UnsafePointer<Float>, ld: Int, rows: Int, columns: Int,
-                              into dst: UnsafeMutablePointer<Float>, ldOut: Int) {
+                              into dst: UnsafeMutablePointer<Float>, ldOut: Int, accumulate: Bool = false) {
         var c0 = 0
         while c0 + 8 <= rows {
             var w0 = 0
@@ -334,16 +333,29 @@ extension Kernels {
                 let t = transpose8(load8(s), load8(s + ld), load8(s + 2 * ld), load8(s + 3 * ld),
                                    load8(s + 4 * ld), load8(s + 5 * ld), load8(s + 6 * ld), load8(s + 7 * ld))
                 let o = dst + w0 * ldOut + c0
-                store8(t.0, o); store8(t.1, o + ldOut); store8(t.2, o + 2 * ldOut); store8(t.3, o + 3 * ldOut)
-                store8(t.4, o + 4 * ldOut); store8(t.5, o + 5 * ldOut); store8(t.6, o + 6 * ldOut); store8(t.7, o + 7 * ldOut)
+                if accumulate {
+                    store8(load8(o) + t.0, o); store8(load8(o + ldOut) + t.1, o + ldOut)
+                    store8(load8(o + 2 * ldOut) + t.2, o + 2 * ldOut); store8(load8(o + 3 * ldOut) + t.3, o + 3 * ldOut)
+                    store8(load8(o + 4 * ldOut) + t.4, o + 4 * ldOut); store8(load8(o + 5 * ldOut) + t.5, o + 5 * ldOut)
+                    store8(load8(o + 6 * ldOut) + t.6, o + 6 * ldOut); store8(load8(o + 7 * ldOut) + t.7, o + 7 * ldOut)
+                } else {
+                    store8(t.0, o); store8(t.1, o + ldOut); store8(t.2, o + 2 * ldOut); store8(t.3, o + 3 * ldOut)
+                    store8(t.4, o + 4 * ldOut); store8(t.5, o + 5 * ldOut); store8(t.6, o + 6 * ldOut); store8(t.7, o + 7 * ldOut)
+                }
                 w0 += 8
             }
-            for w in w0..<columns { for c in c0..<(c0 + 8) { dst[w * ldOut + c] = src[c * ld + w] } }
+            for w in w0..<columns {
+                for c in c0..<(c0 + 8) {
+                    if accumulate { dst[w * ldOut + c] += src[c * ld + w] } else { dst[w * ldOut + c] = src[c * ld + w] }
+                }
+            }
             c0 += 8
         }
         for c in c0..<rows {
             let s = src + c * ld
-            for w in 0..<columns { dst[w * ldOut + c] = s[w] }
+            for w in 0..<columns {
+                if accumulate { dst[w * ldOut + c] += s[w] } else { dst[w * ldOut + c] = s[w] }
+            }
         }
     }
 
@@ -381,7 +393,7 @@ extension Kernels {
         let grain = max(1, (1 << 20) / max(1, 12 * k * blocks.padded))
         Parallel.forEach(tiles, grain: grain) { tileRange in
             // Groups of tiles whose input rows stay in cache while each weight block is applied.
-            let group = TuningKnobs.group
+            let group = 16
             var first = tileRange.lowerBound
             while first < tileRange.upperBound {
                 let last = min(first + group, tileRange.upperBound)
@@ -407,30 +419,45 @@ extension Kernels {
     static func gatherTiles16(_ walk: PositionWalk, tiles: Range<Int>, input: UnsafePointer<Float>,
                               offsets: UnsafePointer<Int>, packed: UnsafePointer<Float>, k: Int,
                               output: UnsafeMutablePointer<Float>, columns: Int, accumulate: Bool) {
+        // The group's tiles are staged channels-last ([position][16], vector stores, in L1), then
+        // written to the channel planes by 8 × 8 transposes: contiguous runs instead of scalar scatter.
+        let staging = UnsafeMutablePointer<Float>.allocate(capacity: tiles.count * 6 * 16)
+        defer { staging.deallocate() }
         var cursor = walk.cursor(at: tiles.lowerBound * 6)
         for tile in tiles {
             let b = walk.bases(&cursor)
             var t = Tile6x16()
             gatherTile16(&t, input + b.0, input + b.1, input + b.2, input + b.3, input + b.4, input + b.5,
                          offsets: offsets, b: packed, k: k)
-            storeColumns(t, output + tile * 6, rows: min(6, walk.positions - tile * 6), columns: columns,
-                         stride: walk.positions, accumulate: accumulate)
+            let s = staging + (tile - tiles.lowerBound) * 96
+            store8(t.c00, s); store8(t.c01, s + 8); store8(t.c10, s + 16); store8(t.c11, s + 24)
+            store8(t.c20, s + 32); store8(t.c21, s + 40); store8(t.c30, s + 48); store8(t.c31, s + 56)
+            store8(t.c40, s + 64); store8(t.c41, s + 72); store8(t.c50, s + 80); store8(t.c51, s + 88)
         }
+        let first = tiles.lowerBound * 6, rows = min(tiles.count * 6, walk.positions - first)
+        transposeRows(staging, ld: 16, rows: rows, columns: columns, into: output + first, ldOut: walk.positions,
+                      accumulate: accumulate)
     }
 
     @inline(never)
     static func gatherTiles8(_ walk: PositionWalk, tiles: Range<Int>, input: UnsafePointer<Float>,
                              offsets: UnsafePointer<Int>, packed: UnsafePointer<Float>, k: Int,
                              output: UnsafeMutablePointer<Float>, columns: Int, accumulate: Bool) {
+        let staging = UnsafeMutablePointer<Float>.allocate(capacity: tiles.count * 6 * 8)
+        defer { staging.deallocate() }
         var cursor = walk.cursor(at: tiles.lowerBound * 6)
         for tile in tiles {
             let b = walk.bases(&cursor)
             var t = Tile6x16()
             gatherTile8(&t, input + b.0, input + b.1, input + b.2, input + b.3, input + b.4, input + b.5,
                         offsets: offsets, b: packed, k: k)
-            storeColumns(t, output + tile * 6, rows: min(6, walk.positions - tile * 6), columns: columns,
-                         stride: walk.positions, accumulate: accumulate)
+            let s = staging + (tile - tiles.lowerBound) * 48
+            store8(t.c00, s); store8(t.c10, s + 8); store8(t.c20, s + 16)
+            store8(t.c30, s + 24); store8(t.c40, s + 32); store8(t.c50, s + 40)
         }
+        let first = tiles.lowerBound * 6, rows = min(tiles.count * 6, walk.positions - first)
+        transposeRows(staging, ld: 8, rows: rows, columns: columns, into: output + first, ldOut: walk.positions,
+                      accumulate: accumulate)
     }
 
     /// out[j · stride + r] (=|+=) tile[r][j] for r < rows, j < columns: a tile of positions × channels
@@ -487,8 +514,10 @@ extension Kernels {
         let tileList = UncheckedSendable(tiles)
         Parallel.forEachWorker(rows, grain: 2) { worker, rowRange in
             let target = worker == 0 ? acc : partialPointers.value[worker - 1]
-            // Chunks of output rows small enough for their input and gradient rows to stay in L2.
-            let chunk = max(1, min(TuningKnobs.chunkCap, TuningKnobs.chunkBytes / max(1, outSize.2 * (pass.gs + pass.cs * 9))))
+            // Chunks of output rows whose input and gradient rows stay in L2 (about 1 MB of floats):
+            // longer passes amortise each tile's load and store (measured: 16 -> 64 KB of floats
+            // per chunk took the 16->16 @ 64^3 weight gradient from ~55-70 to ~73 GFLOP per CPU-s).
+            let chunk = max(1, min(32, (1 << 18) / max(1, outSize.2 * (pass.gs + pass.cs * 9))))
             var first = rowRange.lowerBound
             while first < rowRange.upperBound {
                 let last = min(first + chunk, rowRange.upperBound)
@@ -801,8 +830,3 @@ extension Kernels {
     }
 }
 
-enum TuningKnobs {
-    static let chunkBytes = Int(ProcessInfo.processInfo.environment["K_CHUNKBYTES"] ?? "") ?? (1 << 16)
-    static let chunkCap = Int(ProcessInfo.processInfo.environment["K_CHUNKCAP"] ?? "") ?? 8
-    static let group = Int(ProcessInfo.processInfo.environment["K_GROUP"] ?? "") ?? 16
-}
