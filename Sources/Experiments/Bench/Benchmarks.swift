@@ -166,6 +166,10 @@ public enum Benchmarks {
             memoryCheckpoint("after adam")
         }
         if Profiler.isEnabled {
+            let par = Profiler.parallelTotals, n = Double(repeats)
+            FileHandle.standardError.write(Data(String(
+                format: "parallel regions: %d per step, %.0f ms wall, %.0f ms CPU per step; outside them %.0f ms CPU (one thread)\n",
+                par.regions / repeats, 1000 * par.wall / n, 1000 * par.cpu / n, 1000 * (step.totalCPU - par.cpu) / n).utf8))
             let pool = BufferPool.shared.statistics
             FileHandle.standardError.write(Data(String(
                 format: "buffer pool: live %.0f MB (peak %.0f MB), pooled %.0f MB, peak live+pooled %.0f MB; %d fresh allocations, %d reuses\n",

@@ -23,11 +23,13 @@ public enum Parallel {
             if count > 0 { body(0..<count) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let start = count * part / parts, end = count * (part + 1) / parts
-                task.value(start..<end)
+        Profiler.parallelRegion {
+            withoutActuallyEscaping(body) { body in
+                let task = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let start = count * part / parts, end = count * (part + 1) / parts
+                    task.value(start..<end)
+                }
             }
         }
     }
@@ -39,11 +41,13 @@ public enum Parallel {
             if count > 0 { body(0, 0..<count) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let start = count * part / parts, end = count * (part + 1) / parts
-                task.value(part, start..<end)
+        Profiler.parallelRegion {
+            withoutActuallyEscaping(body) { body in
+                let task = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: parts) { part in
+                    let start = count * part / parts, end = count * (part + 1) / parts
+                    task.value(part, start..<end)
+                }
             }
         }
     }

@@ -136,3 +136,45 @@ extension Kernels {
         }
     }
 }
+
+extension Kernels {
+    /// One fused Adam / AdamW update of a parameter in place (PyTorch's formulas):
+    ///   g' = g + wd·p (Adam) or p ← p·(1 − lr·wd) (AdamW);  m ← β1·m + (1 − β1)·g';  v ← β2·v + (1 − β2)·g'²;
+    ///   v̂ = max(vmax, v) with AMSGrad (stored in vmax), else v;  p ← p − stepSize · m / (√v̂ / √c2 + ε).
+    public static func adamUpdate(parameter p: UnsafeMutablePointer<Float>, gradient g: UnsafePointer<Float>,
+                                  m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>,
+                                  vMax: UnsafeMutablePointer<Float>?, count n: Int,
+                                  stepSize: Float, beta1 b1: Float, beta2 b2: Float, epsilon eps: Float,
+                                  rootCorrection2: Float, learningRate lr: Float, weightDecay wd: Float,
+                                  decoupled: Bool) {
+        let decay: Float = decoupled ? 1 - lr * wd : 1
+        let l2: Float = decoupled ? 0 : wd
+        let inverseRoot = 1 / rootCorrection2
+        @inline(__always) func vector(_ i: Int) {
+            var pv = load8(p + i)
+            let gv = load8(g + i) + l2 * pv
+            pv = pv * decay
+            let mv = b1 * load8(m + i) + (1 - b1) * gv
+            let vv = b2 * load8(v + i) + (1 - b2) * gv * gv
+            store8(mv, m + i)
+            store8(vv, v + i)
+            var second = vv
+            if let vMax {
+                let previous = load8(vMax + i)
+                second = previous.replacing(with: vv, where: vv .> previous)
+                store8(second, vMax + i)
+            }
+            store8(pv - stepSize * mv / (second.squareRoot() * inverseRoot + eps), p + i)
+        }
+        @inline(__always) func scalar(_ i: Int) {
+            let gi = g[i] + l2 * p[i]
+            p[i] *= decay
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            var second = v[i]
+            if let vMax { vMax[i] = max(vMax[i], v[i]); second = vMax[i] }
+            p[i] -= stepSize * m[i] / (second.squareRoot() * inverseRoot + eps)
+        }
+        vectorMap(n, vector: vector, scalar: scalar)
+    }
+}

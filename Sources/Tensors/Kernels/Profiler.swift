@@ -95,8 +95,32 @@ public enum Profiler {
         }
     }
 
+    /// Wall and CPU seconds spent inside multi-worker `Parallel` regions (profiling only): the rest of
+    /// a step's CPU time ran on one thread.
+    public static var parallelTotals: (wall: Double, cpu: Double, regions: Int) {
+        parallel.withLock { ($0.wall, $0.cpu, $0.regions) }
+    }
+    private struct ParallelTotals { var wall = 0.0, cpu = 0.0, regions = 0, depth = 0 }
+    private static let parallel = Mutex(ParallelTotals())
+
+    @inline(__always)
+    static func parallelRegion(_ body: () -> Void) {
+        guard isEnabled else { return body() }
+        let outer = parallel.withLock { totals -> Bool in totals.depth += 1; return totals.depth == 1 }
+        let wall = wallNanoseconds(), cpu = processCPUNanoseconds()
+        body()
+        let dw = Double(wallNanoseconds() - wall) / 1e9, dc = Double(processCPUNanoseconds() &- cpu) / 1e9
+        parallel.withLock { totals in
+            totals.depth -= 1
+            if outer { totals.wall += dw; totals.cpu += dc; totals.regions += 1 }
+        }
+    }
+
     /// Clears the accumulated entries.
-    public static func reset() { state.withLock { $0.entries.removeAll() } }
+    public static func reset() {
+        state.withLock { $0.entries.removeAll() }
+        parallel.withLock { $0 = ParallelTotals() }
+    }
 
     /// (kind, phase, entry) for every measured region, largest CPU time first.
     public static func snapshot() -> [(kind: String, phase: String, entry: Entry)] {
