@@ -64,9 +64,9 @@ struct Bench: ParsableCommand {
                 for methodName in method.split(separator: ",").map(String.init) {
                     resetPeakMemory()
                     let r = try Benchmarks.model(name, method: methodName, repeats: repeats)
-                    try emit(r, String(format: "%@ + %@: train step %.3f s (%.3f CPU-s), forward %.3f s, peak %.0f MB, %d trainable",
-                                       r.bench, r.method, r.trainStepSeconds, r.trainStepCPUSeconds, r.forwardSeconds,
-                                       r.peakResidentMB,
+                    try emit(r, String(format: "%@ + %@: train step %.3f s (%.3f CPU-s, %.1f GFLOP), forward %.3f s, peak %.0f MB, %d trainable",
+                                       r.bench, r.method, r.trainStepSeconds, r.trainStepCPUSeconds, r.gflopPerStep,
+                                       r.forwardSeconds, r.peakResidentMB,
                                        r.trainableParameters))
                 }
             }

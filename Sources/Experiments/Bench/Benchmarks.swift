@@ -28,11 +28,14 @@ public enum Benchmarks {
         public let forwardSeconds: Double
         public let peakResidentMB: Double
         public let trainableParameters: Int
+        /// Matrix-product and convolution work of one training step (GEMMs + convolutions, 2 per FMA).
+        public let gflopPerStep: Double
 
         enum CodingKeys: String, CodingKey {
             case bench, method, trainStepSeconds = "train_step_s", trainStepCPUSeconds = "train_step_cpu_s"
             case forwardSeconds = "forward_s"
             case peakResidentMB = "peak_rss_mb", trainableParameters = "trainable_parameters"
+            case gflopPerStep = "gflop_per_step"
         }
     }
 
@@ -155,7 +158,7 @@ public enum Benchmarks {
         for i in 0..<label.count { label.pointer[i] = data.uniform() < 0.3 ? 1 : 0 }
         let optimizer = Adam(adaptation.trainableParameters, learningRate: 1e-4)
         model.train()
-        let step = medianTimes(warmup: warmup, repeats: repeats, afterWarmup: { Profiler.reset() }) {
+        let step = medianTimes(warmup: warmup, repeats: repeats, afterWarmup: { Profiler.reset(); KernelCounters.reset() }) {
             Profiler.measure("zeroGrad", .other) { optimizer.zeroGrad() }
             let logits = Profiler.measure("model", .forward) { model(image) }
             let loss = Profiler.measure("loss", .forward) { diceCrossEntropyLoss(logits: logits, labels: label) }
@@ -182,11 +185,12 @@ public enum Benchmarks {
 
                 """.utf8))
         }
+        let gflopPerStep = Double(KernelCounters.flops.load(ordering: .relaxed)) / Double(repeats) / 1e9
         model.eval()
         let forward = median(warmup: 1, repeats: repeats) { _ = withoutGrad { model(image) } }
         return ModelResult(bench: name, method: methodName, trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu,
-                           forwardSeconds: forward,
-                           peakResidentMB: peakResidentMegabytes(), trainableParameters: adaptation.trainableParameterCount)
+                           forwardSeconds: forward, peakResidentMB: peakResidentMegabytes(),
+                           trainableParameters: adaptation.trainableParameterCount, gflopPerStep: gflopPerStep)
     }
 
     /// With HIPPOPEFT_PROFILE=2, prints the buffer pool's levels (live, pooled, peaks) at a point of the step.

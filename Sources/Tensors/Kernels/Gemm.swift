@@ -9,10 +9,14 @@ public enum Kernels {}
 public enum KernelCounters {
     public static let gemmCalls = Atomic<Int>(0)
     public static let weightGradients = Atomic<Int>(0)
+    /// Floating-point operations of matrix products and convolutions (2 per multiply-add), the
+    /// work measure of ANCHORS.md (PyTorch's FLOP counter counts the same ops).
+    public static let flops = Atomic<Int>(0)
 
     public static func reset() {
         gemmCalls.store(0, ordering: .relaxed)
         weightGradients.store(0, ordering: .relaxed)
+        flops.store(0, ordering: .relaxed)
     }
 }
 
@@ -27,6 +31,7 @@ extension Kernels {
     ) {
         guard m > 0, n > 0 else { return }
         KernelCounters.gemmCalls.add(1, ordering: .relaxed)
+        KernelCounters.flops.add(2 * m * n * k, ordering: .relaxed)
         guard k > 0 else {
             scaleMatrix(c, rows: m, columns: n, ld: ldc, by: beta)
             return

@@ -751,6 +751,7 @@ extension Kernels {
             weight[(o * ci + i) * taps + tap]
         }
         let out = g.output
+        KernelCounters.flops.add(g.flops, ordering: .relaxed)
         Profiler.detail("  conv.forward tiles") {
             implicitGemm(input: xp.pointer, layout: layout, offsets: offsets, k: k, packed: packed.pointer, blocks: blocks,
                          outSize: (out[0], out[1], out[2]), stride: (g.stride[0], g.stride[1], g.stride[2]),
@@ -790,6 +791,7 @@ extension Kernels {
             packGatherWeights(blocks, inner: co, taps: taps, into: packed.pointer) { i, o, tap in
                 weight[(o * ci + i) * taps + (taps - 1 - tap)]
             }
+            KernelCounters.flops.add(g.flops, ordering: .relaxed)
             Profiler.detail("  conv.data tiles") {
                 implicitGemm(input: dyp.pointer, layout: gradLayout, offsets: offsets, k: k, packed: packed.pointer,
                              blocks: blocks, outSize: (g.input[0], g.input[1], g.input[2]), stride: (1, 1, 1),
@@ -809,6 +811,7 @@ extension Kernels {
             patchOffsets(kernel: g.kernel, channels: ci, layout: layout, into: offsets)
             let blocks = ChannelBlocks(co)
             let acc = Storage(zeros: k * blocks.padded)
+            KernelCounters.flops.add(g.flops, ordering: .relaxed)
             Profiler.detail("  conv.weight tiles") {
                 implicitWeightGradient(input: xp.pointer, layout: layout, offsets: offsets, k: k, grad: dyp.pointer,
                                        gradLayout: gradLayout, blocks: blocks, outSize: (out[0], out[1], out[2]),
