@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Tensors
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -58,6 +59,10 @@ struct Bench: ParsableCommand {
                                            r.seconds, r.gflopsPerCPUSecond))
                     }
                 }
+                // Last among the kernels: OpenBLAS's own threads spin for a while after each call.
+                let reference = Benchmarks.openBLASGemm(size: 2048, threads: Parallel.workers)
+                try emit(reference, String(format: "%@ %@ (OpenBLAS's own threading, reference): %.1f GFLOP/s (%.1f per CPU-s)",
+                                           reference.bench, reference.shape, reference.gflops, reference.gflopsPerCPUSecond))
             }
             guard !noModels else { return }
             for name in model.split(separator: ",").map(String.init) {

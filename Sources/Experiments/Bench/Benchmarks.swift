@@ -104,6 +104,19 @@ public enum Benchmarks {
                         gflopsPerCPUSecond: flop / t.bestCPU / 1e9)
     }
 
+    /// OpenBLAS's own sgemm with `threads` threads (not our split), for "GEMM near OpenBLAS's rate".
+    public static func openBLASGemm(size n: Int, threads: Int, repeats: Int = 5) -> OpResult {
+        var rng = RandomGenerator(seed: 1)
+        let a = Tensor.normal([n, n], using: &rng), b = Tensor.normal([n, n], using: &rng), c = Tensor(zeros: [n, n])
+        let t = medianTimes(warmup: 1, repeats: repeats) {
+            Kernels.openBLASReferenceGemm(threads: threads, n: n, a: a.pointer, b: b.pointer, c: c.pointer)
+        }
+        usleep(300_000)  // let OpenBLAS's pool stop spinning before anything else is timed
+        let flop = 2 * pow(Double(n), 3)
+        return OpResult(bench: "gemm_openblas_\(threads)t", shape: "\(n)x\(n)x\(n)", gflops: flop / t.wall / 1e9,
+                        seconds: t.wall, gflopsPerCPUSecond: flop / t.bestCPU / 1e9)
+    }
+
     /// conv3d 3×3×3 of `channels` → `channels` on a `size`³ volume: forward, and backward (data + weight).
     public static func convolution(channels: Int = 32, size: Int = 64, repeats: Int = 5) -> [OpResult] {
         convolution(inChannels: channels, outChannels: channels, size: size, repeats: repeats)

@@ -71,4 +71,16 @@ extension Kernels {
             if beta == 0 { row.update(repeating: 0, count: columns) } else { for j in 0..<columns { row[j] *= beta } }
         }
     }
+
+    /// OpenBLAS's own multi-threaded sgemm (C = A·B, n×n), for comparison in benchmarks only: our
+    /// kernels keep OpenBLAS at one thread inside our workers. Restores one thread afterwards;
+    /// OpenBLAS's pool then spins for ~85 ms (OPENBLAS_THREAD_TIMEOUT), so run it last.
+    public static func openBLASReferenceGemm(threads: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                             c: UnsafeMutablePointer<Float>) {
+        _ = Parallel.workers
+        openblas_set_num_threads(Int32(threads))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n),
+                    0, c, Int32(n))
+        openblas_set_num_threads(1)
+    }
 }
