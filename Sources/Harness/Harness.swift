@@ -7,6 +7,9 @@ struct Harness: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "harness",
         abstract: "Parameter-efficient fine-tuning sweeps for 3-D hippocampus segmentation.",
-        subcommands: [Evaluate.self, Parity.self, Params.self, Bench.self]
+        subcommands: [
+            Run.self, Plan.self, Report.self, DataCommand.self, Evaluate.self, Parity.self, Params.self, Bench.self,
+            RunCell.self, Slurm.self, Pretrain.self,
+        ]
     )
 }

@@ -32,6 +32,7 @@ struct Parity: ParsableCommand {
                   worst of \(report.gradientsCompared) parameter gradients: \(report.worstGradient.name) \
                 \(String(format: "%.2e", report.worstGradient.relativeError))
                 """)
+                for flip in report.kinkBranchesFlipped { print("  branch at a float32 kink taken as the reference's: \(flip)") }
                 if !report.moduleScaleGradients.isEmpty {
                     print("  compared at the module's noise floor: \(report.moduleScaleGradients.joined(separator: ", "))")
                 }

@@ -21,7 +21,8 @@ final class ParityTests: XCTestCase {
     private func check(_ name: String) throws {
         let report = try runParity(fixture: try fixture(name))
         print("parity \(name): logits \(report.logits.relativeError), grad_input \(report.gradInput.relativeError), "
-              + "worst gradient \(report.worstGradient.name) \(report.worstGradient.relativeError), \(report.gradientsCompared) gradients, module scale: \(report.moduleScaleGradients)")
+              + "worst gradient \(report.worstGradient.name) \(report.worstGradient.relativeError), \(report.gradientsCompared) gradients, module scale: \(report.moduleScaleGradients), "
+              + "branches flipped: \(report.kinkBranchesFlipped), \(report.passes) passes")
         XCTAssert(report.passed, "failures: \(report.failures.map { "\($0.name) \($0.relativeError)" })")
     }
 

@@ -38,6 +38,10 @@ final class AccountingTests: XCTestCase {
         let modules = Dictionary(m2.namedModules(), uniquingKeysWith: { a, _ in a })
         XCTAssertEqual(loraPTReleased.trainableParameterCount, decoder - modules["out"]!.parameterCount)
 
+        let (bitfit, m5) = try count(BitFit())
+        let biases = m5.namedParameters().filter { $0.0.hasSuffix(".bias") && !$0.0.hasPrefix("decoder") && !$0.0.hasPrefix("out") }
+        XCTAssertEqual(bitfit.trainableParameterCount, decoder + biases.reduce(0) { $0 + $1.1.value.count })
+
         let (probe, m3) = try count(LinearProbe())
         XCTAssertEqual(probe.trainableParameterCount, Dictionary(m3.namedModules(), uniquingKeysWith: { a, _ in a })["out"]!.parameterCount)
         let (full, m4) = try count(FullFineTuning())

@@ -21,10 +21,10 @@ final class UnetResBlock: Module {
     }
 
     func callAsFunction(_ x: Tensor) -> Tensor {
-        let out = norm2(conv2(leakyRelu(norm1(conv1(x)))))
+        let out = norm2(conv2(blockActivation(norm1(conv1(x)))))
         var residual = x
         if let conv3, let norm3 { residual = norm3(conv3(x)) }
-        return leakyRelu(out + residual)
+        return blockActivation(out + residual)
     }
 }
 
@@ -41,7 +41,7 @@ final class UnetBasicBlock: Module {
 
     override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2), ("norm1", norm1), ("norm2", norm2)] }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { leakyRelu(norm2(conv2(leakyRelu(norm1(conv1(x)))))) }
+    func callAsFunction(_ x: Tensor) -> Tensor { blockActivation(norm2(conv2(blockActivation(norm1(conv1(x)))))) }
 }
 
 /// A residual or plain double-convolution block (the `res_block` switch).

@@ -1,17 +1,69 @@
 import Tensors
 
-/// Placeholder until the Swin implementation lands: configuration is validated, construction fails clearly.
+/// MONAI `SwinUNETR` (Hatamizadeh et al. 2022; `use_v2`: He et al. 2023): a Swin transformer
+/// encoder whose five multi-scale feature maps feed residual conv encoders and a U-shaped decoder.
+/// Returns logits (no softmax). Inputs: every spatial size a multiple of 32.
 public final class SwinUNETR: Module, Backbone {
     public let config: BackboneConfig
     public let hooks = ForwardHooks()
     public var attachments: [(String, Module)] = []
+    let args: SwinUNETRConfig
+    public let swinViT: SwinTransformer
+    let encoder1: UnetrBasicBlock, encoder2: UnetrBasicBlock, encoder3: UnetrBasicBlock, encoder4: UnetrBasicBlock
+    let encoder10: UnetrBasicBlock
+    let decoder5: UnetrUpBlock, decoder4: UnetrUpBlock, decoder3: UnetrUpBlock, decoder2: UnetrUpBlock
+    let decoder1: UnetrUpBlock
+    let out: UnetOutBlock
+
+    /// patch_size 2, then four ×2 patch mergings.
+    public static let sizeMultiple = 32
+
     public init(_ args: SwinUNETRConfig, rng: inout RandomGenerator) throws {
         try args.validate()
+        self.args = args
         config = .swinunetr(args)
-        throw BackboneError.invalidConfiguration("SwinUNETR is not built yet")
+        let (f, norm) = (args.featureSize, args.normName)
+        swinViT = SwinTransformer(args, rng: &rng)
+        encoder1 = UnetrBasicBlock(args.inChannels, f, norm: norm, residual: true, rng: &rng)
+        encoder2 = UnetrBasicBlock(f, f, norm: norm, residual: true, rng: &rng)
+        encoder3 = UnetrBasicBlock(2 * f, 2 * f, norm: norm, residual: true, rng: &rng)
+        encoder4 = UnetrBasicBlock(4 * f, 4 * f, norm: norm, residual: true, rng: &rng)
+        encoder10 = UnetrBasicBlock(16 * f, 16 * f, norm: norm, residual: true, rng: &rng)
+        decoder5 = UnetrUpBlock(16 * f, 8 * f, norm: norm, residual: true, rng: &rng)
+        decoder4 = UnetrUpBlock(8 * f, 4 * f, norm: norm, residual: true, rng: &rng)
+        decoder3 = UnetrUpBlock(4 * f, 2 * f, norm: norm, residual: true, rng: &rng)
+        decoder2 = UnetrUpBlock(2 * f, f, norm: norm, residual: true, rng: &rng)
+        decoder1 = UnetrUpBlock(f, f, norm: norm, residual: true, rng: &rng)
+        out = UnetOutBlock(f, args.outChannels, rng: &rng)
     }
-    public var decoderModuleNames: [String] { [] }
+
+    override public var children: [(String, Module)] {
+        [("swinViT", swinViT), ("encoder1", encoder1), ("encoder2", encoder2), ("encoder3", encoder3),
+         ("encoder4", encoder4), ("encoder10", encoder10), ("decoder5", decoder5), ("decoder4", decoder4),
+         ("decoder3", decoder3), ("decoder2", decoder2), ("decoder1", decoder1), ("out", out)] + attachments
+    }
+
+    public var decoderModuleNames: [String] { ["decoder1", "decoder2", "decoder3", "decoder4", "decoder5", "out"] }
     public var encoderModuleName: String { "swinViT" }
-    public func acceptsInput(size: [Int]) -> Bool { false }
-    public func forward(_ x: Tensor) -> Tensor { x }
+
+    /// MONAI's `_check_input_size`: every spatial size divisible by patch_size⁵ = 32.
+    public func acceptsInput(size: [Int]) -> Bool {
+        size.count == 3 && size.allSatisfy { $0 > 0 && $0 % Self.sizeMultiple == 0 }
+    }
+
+    public func forward(_ x: Tensor) -> Tensor {
+        precondition(x.rank == 5 && x.shape[1] == args.inChannels && acceptsInput(size: Array(x.shape[2...])),
+                     "SwinUNETR expects [N, \(args.inChannels), D, H, W] with D, H, W divisible by \(Self.sizeMultiple); got \(x.shape)")
+        let hidden = swinViT(x, normalize: args.normalize)
+        let enc0 = encoder1(x)
+        let enc1 = encoder2(hidden[0])
+        let enc2 = encoder3(hidden[1])
+        let enc3 = encoder4(hidden[2])
+        let dec4 = encoder10(hidden[4])
+        let dec3 = decoder5(dec4, skip: hidden[3])
+        let dec2 = decoder4(dec3, skip: enc3)
+        let dec1 = decoder3(dec2, skip: enc2)
+        let dec0 = decoder2(dec1, skip: enc1)
+        return out(decoder1(dec0, skip: enc0))
+    }
 }

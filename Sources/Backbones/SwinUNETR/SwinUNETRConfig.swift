@@ -14,6 +14,10 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
     public var useV2 = false
     public var qkvBias = true
     public var mlpRatio = 4.0
+    /// Layer norm on the patch embedding's tokens (MONAI's `patch_norm`, off by default).
+    public var patchNorm = false
+    /// "merging" (MONAI's v0.9 `PatchMerging`, the default) or "mergingv2" (`PatchMergingV2`).
+    public var downsample = "merging"
 
     public init(inChannels: Int, outChannels: Int) {
         (self.inChannels, self.outChannels) = (inChannels, outChannels)
@@ -25,7 +29,15 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         case dropRate = "drop_rate", attnDropRate = "attn_drop_rate", dropoutPathRate = "dropout_path_rate"
         case normalize, useV2 = "use_v2", qkvBias = "qkv_bias", mlpRatio = "mlp_ratio"
         case spatialDims = "spatial_dims", useCheckpoint = "use_checkpoint", imgSize = "img_size"
-        case patchSize = "patch_size", downsample
+        case patchSize = "patch_size", downsample, patchNorm = "patch_norm"
+        case useHyena = "use_hyena", hyenaStages = "hyena_stages", useFlashAttention = "use_flash_attention"
+        // MONAI 1.6's HyenaND options only matter with `use_hyena`, which is not supported: accepted
+        // (so a full MONAI argument list loads) and ignored.
+        case hyenaKernelSize = "hyena_kernel_size", hyenaKernelMLPDim = "hyena_kernel_mlp_dim"
+        case hyenaKernelLayers = "hyena_kernel_layers", hyenaMaskMaxAttenuation = "hyena_mask_max_attenuation"
+        case hyenaFFTPadding = "hyena_fft_padding", hyenaGridType = "hyena_grid_type"
+        case hyenaUseChunkedFFT = "hyena_use_chunked_fft", hyenaUseFFTShortConv = "hyena_use_fft_short_conv"
+        case hyenaOmega0 = "hyena_omega_0", hyenaLCache = "hyena_l_cache", hyenaShortConvFFTChunks = "hyena_short_conv_fft_chunks"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -46,9 +58,16 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         useV2 = try read(.useV2, useV2)
         qkvBias = try read(.qkvBias, qkvBias)
         mlpRatio = try read(.mlpRatio, mlpRatio)
+        patchNorm = try read(.patchNorm, patchNorm)
+        downsample = try read(.downsample, downsample)
+        try read.require(Self.downsampleModes.contains(downsample), .downsample,
+                         "downsample '\(downsample)' (use merging or mergingv2)")
         try read.require(try read(.spatialDims, 3) == 3, .spatialDims, "only spatial_dims 3 is supported")
         try read.require(try read(.patchSize, SpatialSize([2, 2, 2])).values == [2, 2, 2], .patchSize, "only patch_size 2 is supported")
-        try read.require(try read(.downsample, "merging") == "merging", .downsample, "only downsample 'merging' is supported")
+        try read.require(try read(.useHyena, false) == false, .useHyena, "HyenaND stages are not supported")
+        try read.require(!(try read(.hyenaStages, [Bool]())).contains(true), .hyenaStages, "HyenaND stages are not supported")
+        // Flash attention is an inference-only kernel choice in MONAI; the result is the same.
+        _ = try read(.useFlashAttention, false)
         _ = try read(.useCheckpoint, false)
         _ = try read(.imgSize, SpatialSize([0, 0, 0]))  // deprecated in MONAI; sizes come from the input
     }
@@ -69,7 +88,11 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         try c.encode(useV2, forKey: .useV2)
         try c.encode(qkvBias, forKey: .qkvBias)
         try c.encode(mlpRatio, forKey: .mlpRatio)
+        try c.encode(patchNorm, forKey: .patchNorm)
+        try c.encode(downsample, forKey: .downsample)
     }
+
+    static let downsampleModes = ["merging", "mergingv2"]
 
     func validate() throws {
         func fail(_ message: String) -> BackboneError { .invalidConfiguration("SwinUNETR: \(message)") }
@@ -81,6 +104,8 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
             throw fail("stage \(stage + 1) width \(featureSize << stage) is not divisible by its \(heads) heads")
         }
         guard windowSize > 0 else { throw fail("window_size must be positive") }
+        guard mlpRatio > 0 else { throw fail("mlp_ratio must be positive") }
+        guard Self.downsampleModes.contains(downsample) else { throw fail("downsample '\(downsample)' (use merging or mergingv2)") }
         for (name, rate) in [("drop_rate", dropRate), ("attn_drop_rate", attnDropRate), ("dropout_path_rate", dropoutPathRate)]
         where !(0...1).contains(rate) {
             throw fail("\(name) should be between 0 and 1")

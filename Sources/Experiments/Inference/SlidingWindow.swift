@@ -18,7 +18,7 @@ public struct SlidingWindow: Sendable, Equatable {
     }
 
     /// Window start positions along one axis of `size` voxels (MONAI's scan interval and slicing).
-    static func starts(size: Int, window: Int, overlap: Double) -> [Int] {
+    public static func starts(size: Int, window: Int, overlap: Double) -> [Int] {
         guard size > window else { return [0] }
         let interval = max(1, Int(Double(window) * (1 - overlap)))
         let count = Int((Double(size - window) / Double(interval)).rounded(.up)) + 1
@@ -31,7 +31,7 @@ public struct SlidingWindow: Sendable, Equatable {
     }
 
     /// The importance of each voxel of a window, highest at the centre.
-    func importanceMap() -> [Float] {
+    public func importanceMap() -> [Float] {
         let (d, h, w) = (roi[0], roi[1], roi[2])
         guard weighting == .gaussian else { return [Float](repeating: 1, count: d * h * w) }
         func profile(_ n: Int) -> [Double] {

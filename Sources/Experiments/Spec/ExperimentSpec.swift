@@ -82,10 +82,9 @@ public struct ExperimentSpec: Decodable, Sendable {
         return problems
     }
 
-    /// A path from the spec: absolute, or relative to the spec's folder.
-    public func resolve(_ path: String, _ baseDirectory: URL?) -> URL {
-        path.hasPrefix("/") || baseDirectory == nil ? URL(fileURLWithPath: path) : baseDirectory!.appendingPathComponent(path)
-    }
+    /// A path from the spec: absolute, or relative to the working directory (like `${HIPPOPEFT_DATA}`
+    /// paths, which CI sets relative to the repository).
+    public func resolve(_ path: String, _ baseDirectory: URL? = nil) -> URL { URL(fileURLWithPath: path) }
 }
 
 /// One backbone of the study and where its starting weights come from.
@@ -128,12 +127,19 @@ public struct BackboneSpec: Decodable, Sendable {
 }
 
 /// A shared pre-training stage on a source data set (e.g. the synthetic BraTS-like set).
-public struct PretrainingSpec: Decodable, Sendable {
+public struct PretrainingSpec: Codable, Sendable {
     public var dataset: DatasetSpec
     public var training: TrainingSettings
     public var seed: UInt64 = 0
 
     enum CodingKeys: String, CodingKey, CaseIterable { case dataset, training, seed }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(dataset, forKey: .dataset)
+        try container.encode(training, forKey: .training)
+        try container.encode(seed, forKey: .seed)
+    }
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)

@@ -25,9 +25,13 @@ public struct ResultStore: Sendable {
     public var work: URL { root.appendingPathComponent("work") }
     public var pretrained: URL { root.appendingPathComponent("pretrained") }
     public var logs: URL { root.appendingPathComponent("logs") }
+    /// The trained weights of finished cells (`models/<key>/epoch-N.safetensors`: trainable parameters
+    /// and buffers of the checkpoints the test predictions used), for later inference.
+    public var models: URL { root.appendingPathComponent("models") }
+    public func modelFolder(_ key: String) -> URL { models.appendingPathComponent(key) }
 
     public func prepare() throws {
-        for folder in [root, cells, claims, work, pretrained, logs] {
+        for folder in [root, cells, claims, work, pretrained, logs, models] {
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             } catch {

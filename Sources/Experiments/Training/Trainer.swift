@@ -38,11 +38,14 @@ public struct TrainingProgress: Sendable {
 
 public enum TrainingError: Error, CustomStringConvertible {
     case nonFiniteLoss(epoch: Int, step: Int, value: Float)
+    case stopped(afterEpoch: Int)
 
     public var description: String {
         switch self {
         case .nonFiniteLoss(let epoch, let step, let value):
             return "training diverged: loss \(value) at epoch \(epoch + 1), step \(step + 1); lower the learning rate or check the data"
+        case .stopped(let epoch):
+            return "training stopped after epoch \(epoch + 1); run again to resume from its checkpoint"
         }
     }
 }
@@ -70,6 +73,8 @@ public final class Trainer {
     /// Checkpoint folder (nil: keep nothing on disk, no resume).
     public let folder: URL?
     public var onProgress: ((TrainingProgress) -> Void)?
+    /// Asked after each epoch's checkpoint; true stops the run there (it resumes from that checkpoint).
+    public var shouldStop: (_ finishedEpoch: Int) -> Bool = { _ in false }
 
     public init(model: any Backbone, parameters: [(String, Parameter)], settings: TrainingSettings, classes: Int,
                 window: SlidingWindow, seed: UInt64, folder: URL?) {
@@ -138,6 +143,7 @@ public final class Trainer {
             record.seconds = Date().timeIntervalSince(epochStart)
             history.append(record)
             if let folder { try saveCheckpoints(folder, epoch: epoch, history: history, best: best) }
+            if epoch < settings.epochs - 1 && shouldStop(epoch) { throw TrainingError.stopped(afterEpoch: epoch) }
         }
         return TrainingOutcome(history: history, keptEpochs: keptEpochs(), bestEpoch: best?.epoch, resumedFromEpoch: resumedFrom,
                                seconds: Date().timeIntervalSince(started), steps: steps)

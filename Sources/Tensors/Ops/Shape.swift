@@ -168,3 +168,15 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// The same values; during the backward pass `body` sees the gradient arriving here before it is
+    /// passed on unchanged (for instrumentation such as the parity runner's kink search).
+    public func observingGradient(_ body: @escaping (Tensor) -> Void) -> Tensor {
+        let y = Tensor(shape: shape, storage: storage)
+        return y.recording([self]) { gy in
+            body(gy)
+            Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
+        }
+    }
+}

@@ -52,6 +52,29 @@ private func softmaxFamily(_ x: Tensor, axis: Int, log logarithm: Bool) -> Tenso
         }
         return y.recording(logarithm ? "logSoftmax" : "softmax", [x]) { gy in
             let pg = gy.pointer, (target, overwrite) = x.gradientTarget(), gx = target.pointer
+            if inner == 1 {  // the last axis (attention rows): one reduction per row
+                Parallel.forEach(outer, grain: max(1, 8192 / max(n, 1))) { range in
+                    for o in range {
+                        let g = pg + o * n, out = py + o * n, dx = gx + o * n
+                        if logarithm {
+                            let total = Kernels.sum(g, count: n)
+                            if overwrite {
+                                for i in 0..<n { dx[i] = g[i] - Foundation.exp(out[i]) * total }
+                            } else {
+                                for i in 0..<n { dx[i] += g[i] - Foundation.exp(out[i]) * total }
+                            }
+                        } else {
+                            let dot = Kernels.dot(g, out, count: n)
+                            if overwrite {
+                                for i in 0..<n { dx[i] = out[i] * (g[i] - dot) }
+                            } else {
+                                for i in 0..<n { dx[i] += out[i] * (g[i] - dot) }
+                            }
+                        }
+                    }
+                }
+                return
+            }
             // softmax: dx = y ⊙ (dy − Σ dy⊙y);  log-softmax: dx = dy − softmax ⊙ Σ dy. Blocks of up to
             // 1024 inner positions, so that every layout spreads over the workers.
             let width = min(inner, 1024), blocksPerRow = (inner + width - 1) / width

@@ -1,0 +1,222 @@
+import Backbones
+import Foundation
+import PEFTMethods
+import Tensors
+import Volumes
+
+/// Runs one cell from start to record: data, starting weights, method, training (resumable from the
+/// cell's work folder), test inference (the papers' checkpoint averaging by default), post-processing
+/// and metrics. Failures become failed records; nothing here exits the sweep.
+struct CellExecution {
+    let spec: ExperimentSpec
+    let cell: Cell
+    let store: ResultStore
+    let dataset: Dataset
+    let startingWeights: URL?
+    let progress: (TrainingProgress) -> Void
+
+    func run() -> CellRecord {
+        let started = Date()
+        resetPeakMemory()
+        var record = CellRecord(
+            key: cell.key, spec: spec.name, backbone: cell.backbone.label, dataset: cell.dataset.name, budget: cell.budget.label,
+            method: cell.method.label, methodName: cell.method.name, methodConfiguration: cell.method.configurationJSON,
+            seed: cell.seed, version: resultsVersion, status: .done)
+        var trainingSeconds = 0.0, inferenceSeconds = 0.0
+        do {
+            record.trainingCases = try dataset.training(cell.budget)
+            record.validationCases = dataset.splits.validation
+            record.testCases = dataset.splits.test
+            let model = try makeBackbone(cell.backbone.config, seed: cell.seed)
+            if let startingWeights { try loadStartingWeights(startingWeights, into: model) }
+            var rng = RandomGenerator(seed: cell.seed, stream: "method")
+            let adaptation = try cell.method.method.apply(to: model, rng: &rng)
+            record.parameters = .init(total: model.parameterCount, backbone: adaptation.backboneParameterCount,
+                                      trainable: adaptation.trainableParameterCount, trainablePercent: 100 * adaptation.trainableFraction)
+
+            let outcome = try train(model, adaptation: adaptation, trainingIDs: record.trainingCases,
+                                    validationIDs: record.validationCases)
+            record.history = outcome.history
+            trainingSeconds = outcome.seconds
+
+            let inferenceStart = Date()
+            record.cases = try evaluate(model, testIDs: record.testCases, kept: outcome.keptEpochs)
+            inferenceSeconds = Date().timeIntervalSince(inferenceStart)
+            try keepModel(kept: outcome.keptEpochs)
+        } catch {
+            record.status = .failed
+            record.failure = "\(error)"
+        }
+        record.timing = .init(startedAt: started, finishedAt: Date(), trainingSeconds: trainingSeconds,
+                              inferenceSeconds: inferenceSeconds, peakResidentMB: peakResidentMegabytes(),
+                              host: ProcessInfo.processInfo.hostName)
+        return record
+    }
+
+    /// The crop (and inference window) size in NIfTI order: the spec's, else what the backbone takes.
+    static func patchSize(_ settings: TrainingSettings, _ backbone: BackboneConfig) throws -> [Int] {
+        switch backbone {
+        case .unetr(let args):
+            let imgSize = args.imgSize
+            if let patch = settings.patchSize, patch != imgSize {
+                throw BackboneError.invalidConfiguration(
+                    "UNETR only takes inputs of its img_size \(imgSize); set training.patch_size to \(imgSize) (or omit it)")
+            }
+            return imgSize
+        case .swinunetr:
+            let patch = settings.patchSize ?? [64, 64, 64]
+            guard patch.allSatisfy({ $0 % 32 == 0 }) else {
+                throw BackboneError.invalidConfiguration("SwinUNETR needs patch sizes divisible by 32; got \(patch)")
+            }
+            return patch
+        }
+    }
+
+    private func train(_ model: any Backbone, adaptation: Adaptation, trainingIDs: [String], validationIDs: [String]) throws
+        -> TrainingOutcome {
+        let settings = spec.training
+        let patch = try Self.patchSize(settings, cell.backbone.config)
+        let window = SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch), overlap: spec.evaluation.overlap,
+                                   weighting: spec.evaluation.weighting)
+        let trainer = Trainer(model: model, parameters: adaptation.trainableParameters, settings: settings,
+                              classes: cell.backbone.config.outChannels, window: window, seed: cell.seed,
+                              folder: store.workFolder(cell.key))
+        trainer.onProgress = progress
+        var batches = try EpochSampler(cases: try dataset.prepared(trainingIDs), options: settings.augmentation(patchSize: patch))
+        let validation = try dataset.prepared(validationIDs).map {
+            ValidationCase(id: $0.id, image: $0.imageTensor(), label: $0.labelTensor().reshaped($0.tensorShape))
+        }
+        let iterations = settings.iterationsPerEpoch ?? max(1, (trainingIDs.count + settings.batchSize - 1) / settings.batchSize)
+        return try trainer.run(batches: &batches, validation: settings.validateEvery > 0 ? validation : [],
+                               iterationsPerEpoch: iterations)
+    }
+
+    /// Predicts every test case with the chosen weights, post-processes and scores it.
+    private func evaluate(_ model: any Backbone, testIDs: [String], kept: [Int]) throws -> [CellRecord.CaseResult] {
+        let settings = spec.evaluation
+        let classes = cell.backbone.config.outChannels
+        let patch = try Self.patchSize(spec.training, cell.backbone.config)
+        let window = SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch), overlap: settings.overlap,
+                                   weighting: settings.weighting)
+        let cases = try dataset.prepared(testIDs)
+        let folder = store.workFolder(cell.key)
+        var checkpoints: [URL?]
+        switch settings.checkpoint {
+        case .last: checkpoints = [nil]
+        case .best:
+            let best = folder.appendingPathComponent("best.safetensors")
+            checkpoints = [FileManager.default.fileExists(atPath: best.path) ? best : nil]
+        case .ensemble:
+            checkpoints = kept.map { folder.appendingPathComponent(String(format: "epoch-%05d.safetensors", $0)) }
+            if checkpoints.isEmpty { checkpoints = [nil] }
+        }
+        model.eval()
+        var sums: [Tensor?] = Array(repeating: nil, count: cases.count)
+        for checkpoint in checkpoints {
+            if let checkpoint { try TrainingCheckpoint.loadWeights(checkpoint, into: model) }
+            for (n, c) in cases.enumerated() {
+                let image = c.imageTensor()
+                let probabilities = withoutGrad { () -> Tensor in
+                    let predict = { (x: Tensor) in window.probabilities(for: x, classes: classes) { model($0) } }
+                    return settings.flipTTA ? flipAveraged(image, predict) : predict(image)
+                }
+                sums[n] = sums[n].map { $0 + probabilities } ?? probabilities
+            }
+        }
+        var results: [CellRecord.CaseResult] = []
+        for (n, c) in cases.enumerated() {
+            var labels = argmaxLabels(sums[n]!).values
+            labels = try postProcess(labels, gridSize: c.gridSize)
+            if settings.savePredictions {
+                let url = store.root.appendingPathComponent("predictions/\(cell.key)/\(c.id).nii.gz")
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try c.writePrediction(labels, to: url)
+            }
+            let metrics = try evaluateSegmentation(prediction: labels, reference: c.label, shape: c.gridSize,
+                                                   spacing: c.spacing, nsdTolerance: settings.nsdTolerance)
+            results.append(.init(id: c.id, metrics: metrics))
+        }
+        return results
+    }
+
+    /// Moves the checkpoints the predictions used to `models/<key>/` and drops the rest of the work folder.
+    private func keepModel(kept: [Int]) throws {
+        let work = store.workFolder(cell.key), model = store.modelFolder(cell.key)
+        let names = spec.evaluation.checkpoint == .best ? ["best.safetensors"]
+            : kept.map { String(format: "epoch-%05d.safetensors", $0) }
+        try? FileManager.default.removeItem(at: model)
+        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
+        for name in names where FileManager.default.fileExists(atPath: work.appendingPathComponent(name).path) {
+            try FileManager.default.moveItem(at: work.appendingPathComponent(name), to: model.appendingPathComponent(name))
+        }
+        try? FileManager.default.removeItem(at: work)
+    }
+
+    /// The papers' post-processing: drop components under N voxels (6-connectivity), keep the largest k.
+    private func postProcess(_ labels: [Float], gridSize: [Int]) throws -> [Float] {
+        let settings = spec.evaluation
+        guard settings.minimumComponent != nil || settings.keepLargest != nil else { return labels }
+        guard let grid = Grid3D(shape: gridSize) else { return labels }
+        var map = labels.map { Int32($0) }
+        if let minimum = settings.minimumComponent {
+            map = MaskMorphology.removeSmallComponents(labelMap: map, grid: grid, minimumSize: minimum, connectivity: .six)
+        }
+        if let count = settings.keepLargest {
+            map = MaskMorphology.keepLargestComponents(labelMap: map, grid: grid, count: count, connectivity: .six)
+        }
+        return map.map(Float.init)
+    }
+
+    /// Loads the starting weights; an output block of another class count (a source task with other
+    /// labels) is left at its initialisation, since the head trains anyway.
+    private func loadStartingWeights(_ url: URL, into model: any Backbone) throws {
+        let archive = try SafetensorsArchive.read(contentsOf: url)
+        let shapes = Dictionary(model.stateDict().map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
+        var tensors: [String: Tensor] = [:]
+        var skipped: Set<String> = []
+        for entry in archive.entries {
+            let name = entry.name.hasPrefix("module.") ? String(entry.name.dropFirst(7)) : entry.name
+            if name.hasPrefix(model.outModuleName + "."), let shape = shapes[name], shape != entry.tensor.shape {
+                skipped.insert(name)
+                continue
+            }
+            tensors[name] = entry.tensor
+        }
+        if skipped.isEmpty {
+            try model.load(checkpoint: tensors, file: url.lastPathComponent)
+        } else {
+            let outKeys = Set(shapes.keys.filter { $0.hasPrefix(model.outModuleName + ".") })
+            try model.load(tensors, optional: outKeys.union(shapes.keys.filter { $0.contains("norm_cross_attn") || $0.hasSuffix("relative_position_index") }))
+        }
+    }
+}
+
+/// Training batches for the trainer: a patch sampler restarted from a new seed at every epoch.
+struct EpochSampler: BatchSource {
+    let cases: [PreparedCase]
+    let options: AugmentationOptions
+    var sampler: PatchSampler
+
+    init(cases: [PreparedCase], options: AugmentationOptions) throws {
+        self.cases = cases
+        self.options = options
+        sampler = try PatchSampler(cases: cases, options: options, seed: 0)
+    }
+
+    mutating func reseed(_ seed: UInt64) {
+        // Cannot fail: the cases were accepted at construction.
+        sampler = try! PatchSampler(cases: cases, options: options, seed: seed)
+    }
+
+    mutating func nextBatch() -> (image: Tensor, label: Tensor) { sampler.nextBatch() }
+}
+
+extension TrainingSettings {
+    func augmentation(patchSize: [Int]) -> AugmentationOptions {
+        var options = AugmentationOptions(patchSize: patchSize, batchSize: batchSize, foregroundRatio: foregroundRatio)
+        options.flipProbability = flips ? 0.5 : 0
+        options.intensityScale = intensityScale
+        options.intensityShift = intensityShift
+        return options
+    }
+}

@@ -1,0 +1,123 @@
+import Backbones
+import Foundation
+import PEFTMethods
+import Tensors
+
+/// `harness plan`: the cells of a spec, what each method trains, and an estimated run time.
+public struct SweepPlan: Codable, Sendable {
+    public struct PlannedCell: Codable, Sendable {
+        public var index: Int
+        public var key: String
+        public var title: String
+        public var done: Bool
+        public var trainingCases: Int?
+        public var estimatedSeconds: Double?
+    }
+
+    public struct MethodCost: Codable, Sendable {
+        public var backbone: String
+        public var method: String
+        public var trainableParameters: Int
+        public var trainablePercent: Double
+        /// Measured seconds per training step at the spec's batch and patch size (nil when not measured).
+        public var secondsPerStep: Double?
+        public var secondsPerForward: Double?
+    }
+
+    public var spec: String
+    public var cells: [PlannedCell]
+    public var methods: [MethodCost]
+    public var estimatedSeconds: Double?
+    public var pendingCells: Int { cells.filter { !$0.done }.count }
+
+    public static func make(spec: ExperimentSpec, store: ResultStore, baseDirectory: URL?, measure: Bool,
+                            log: (String) -> Void) throws -> SweepPlan {
+        let runner = SweepRunner(spec: spec, store: store, baseDirectory: baseDirectory, progress: ProgressPrinter(enabled: false))
+        let cells = try runner.cells()
+        var costs: [String: MethodCost] = [:]
+        for backbone in spec.backbones {
+            for method in spec.methods {
+                let patch = try CellExecution.patchSize(spec.training, backbone.config)
+                let model = try makeBackbone(backbone.config, seed: 0)
+                var rng = RandomGenerator(seed: 0, stream: "method")
+                let adaptation = try method.method.apply(to: model, rng: &rng)
+                var cost = MethodCost(backbone: backbone.label, method: method.label,
+                                      trainableParameters: adaptation.trainableParameterCount,
+                                      trainablePercent: 100 * adaptation.trainableFraction)
+                if measure {
+                    log("timing \(backbone.label) + \(method.label) …")
+                    (cost.secondsPerStep, cost.secondsPerForward) = timeSteps(model, adaptation: adaptation, settings: spec.training,
+                                                                              patch: patch, classes: backbone.config.outChannels)
+                }
+                costs[backbone.label + "\u{1F}" + method.label] = cost
+            }
+        }
+        var planned: [PlannedCell] = []
+        var datasets: [String: Dataset] = [:]
+        for cell in cells {
+            let done = (try? store.record(cell.key)) != nil
+            var entry = PlannedCell(index: cell.index, key: cell.key, title: cell.title, done: done)
+            if datasets[cell.dataset.name] == nil { datasets[cell.dataset.name] = try? Dataset(spec: cell.dataset) }
+            if let dataset = datasets[cell.dataset.name], let ids = try? dataset.training(cell.budget) {
+                entry.trainingCases = ids.count
+                if let cost = costs[cell.backbone.label + "\u{1F}" + cell.method.label], let step = cost.secondsPerStep,
+                   let forward = cost.secondsPerForward {
+                    let iterations = spec.training.iterationsPerEpoch
+                        ?? max(1, (ids.count + spec.training.batchSize - 1) / spec.training.batchSize)
+                    let checkpoints = spec.evaluation.checkpoint == .ensemble ? spec.training.keepLast : 1
+                    // A test volume takes a few windows; count 4 per case as a rough middle.
+                    let inference = Double(dataset.splits.test.count * checkpoints * 4) * forward
+                    entry.estimatedSeconds = Double(spec.training.epochs * iterations) * step + inference
+                }
+            }
+            planned.append(entry)
+        }
+        let pending = planned.filter { !$0.done }
+        let total = pending.allSatisfy { $0.estimatedSeconds != nil } ? pending.compactMap(\.estimatedSeconds).reduce(0, +) : nil
+        return SweepPlan(spec: spec.name, cells: planned, methods: spec.backbones.flatMap { b in
+            spec.methods.compactMap { costs[b.label + "\u{1F}" + $0.label] }
+        }, estimatedSeconds: total)
+    }
+
+    /// Median of three training steps after one warm-up, and one forward pass, on random data.
+    private static func timeSteps(_ model: any Backbone, adaptation: Adaptation, settings: TrainingSettings, patch: [Int],
+                                  classes: Int) -> (Double, Double) {
+        var rng = RandomGenerator(seed: 1)
+        let shape = [settings.batchSize, model.config.inChannels] + AxisOrder.tensorShape(fromNIfTI: patch)
+        let image = Tensor.normal(shape, using: &rng)
+        let label = Tensor(zeros: [settings.batchSize] + AxisOrder.tensorShape(fromNIfTI: patch))
+        let optimizer = settings.makeOptimizer(adaptation.trainableParameters)
+        var times: [Double] = []
+        for i in 0..<4 {
+            let start = Date()
+            optimizer.zeroGrad()
+            settings.loss(logits: model(image), labels: label).backward()
+            optimizer.step()
+            if i > 0 { times.append(Date().timeIntervalSince(start)) }
+        }
+        model.eval()
+        let start = Date()
+        _ = withoutGrad { model(image.slice(axis: 0, 0..<1)) }
+        return (times.sorted()[1], Date().timeIntervalSince(start))
+    }
+
+    public var text: String {
+        var lines = ["\(spec): \(cells.count) cells, \(pendingCells) to run"
+            + (estimatedSeconds.map { ", about \(duration($0)) on this machine" } ?? "")]
+        lines.append("")
+        lines.append("trainable parameters:")
+        for m in methods {
+            let step = m.secondsPerStep.map { String(format: ", %.2f s/step", $0) } ?? ""
+            lines.append("  \(m.backbone) + \(m.method): \(m.trainableParameters.formatted(.number)) "
+                         + "(\(String(format: "%.3f", m.trainablePercent)) %)\(step)")
+        }
+        lines.append("")
+        lines.append("cells:")
+        for c in cells {
+            let cost = c.estimatedSeconds.map { " ~\(duration($0))" } ?? ""
+            let cases = c.trainingCases.map { " (\($0) training cases)" } ?? ""
+            lines.append("  [\(c.index)] \(c.done ? "done   " : "pending") \(c.title)\(cases)\(cost)")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

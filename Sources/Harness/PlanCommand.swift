@@ -1,0 +1,32 @@
+import ArgumentParser
+import Experiments
+import Foundation
+
+struct Plan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List a spec's cells, trainable parameters per method and a rough cost.",
+        discussion: """
+        The cost comes from timing a few training steps of each backbone × method on random data of the \
+        training patch size (skip with --no-measure) times the steps each cell takes, plus the test inference.
+        """)
+
+    @Argument(help: "The YAML spec.")
+    var spec: String
+    @Option(help: "Results folder, to mark cells already done (default: results/<spec name>).")
+    var results: String?
+    @Flag(help: "Do not time training steps.")
+    var noMeasure = false
+    @Flag(help: "Print JSON on stdout and nothing else there.")
+    var json = false
+
+    func run() throws {
+        try reportingErrors {
+            let url = URL(fileURLWithPath: spec)
+            let experiment = try SpecLoader.load(url)
+            let store = ResultStore(root: URL(fileURLWithPath: results ?? "results/\(experiment.name)"))
+            let plan = try SweepPlan.make(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent(),
+                                          measure: !noMeasure, log: note)
+            if json { try printJSON(plan) } else { print(plan.text) }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import XCTest
+
+/// The command line as users run it, in separate processes.
+final class EndToEndTests: XCTestCase {
+    private func records(in folder: URL) throws -> [String: [String: Any]] {
+        let cells = folder.appendingPathComponent("cells")
+        var result: [String: [String: Any]] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: cells.path) where name.hasSuffix(".json") {
+            var object = try JSONSerialization.jsonObject(with: Data(contentsOf: cells.appendingPathComponent(name))) as! [String: Any]
+            object["timing"] = nil
+            result[name] = object
+        }
+        return result
+    }
+
+    func testRunEndsWithTablesAndWritesRecordsAndReports() throws {
+        let folder = try temporaryFolder("run")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try tinySpec.write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        let output = try HarnessProcess.run(["run", "spec.yaml", "--results", "out", "--quiet"], in: folder)
+        XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssert(output.stdout.contains("lora"), output.stdout)
+        XCTAssert(output.stdout.contains("Dice"), output.stdout)
+        XCTAssertEqual(try records(in: folder.appendingPathComponent("out")).count, 4)
+        for file in ["report.md", "report.csv", "report.tex", "report.html", "sweep.json"] {
+            XCTAssert(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/\(file)").path), file)
+        }
+        // A second run finds every cell done and redoes nothing.
+        let again = try HarnessProcess.run(["run", "spec.yaml", "--results", "out"], in: folder)
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssert(again.stderr.contains("4 of 4 cells already done"), again.stderr)
+        // `report` rebuilds the same tables from the records alone.
+        let report = try HarnessProcess.run(["report", "out"], in: folder)
+        XCTAssertEqual(report.status, 0, report.stderr)
+        XCTAssertEqual(report.stdout, output.stdout)
+    }
+
+    func testKilledSweepResumesAndEndsWithTheRecordsOfAnUninterruptedRun() throws {
+        let folder = try temporaryFolder("resume")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try tinySpec.write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        try HarnessProcess.run(["run", "spec.yaml", "--results", "reference", "--quiet"], in: folder)
+
+        // Kill a second run once its first record exists, then rerun it.
+        let process = try HarnessProcess.start(["run", "spec.yaml", "--results", "killed", "--quiet"], in: folder)
+        let cells = folder.appendingPathComponent("killed/cells")
+        let deadline = Date().addingTimeInterval(300)
+        while Date() < deadline {
+            let count = ((try? FileManager.default.contentsOfDirectory(atPath: cells.path)) ?? []).filter { $0.hasSuffix(".json") }.count
+            if count >= 1 { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        Thread.sleep(forTimeInterval: 0.3)  // into the next cell's training
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let finishedBefore = try FileManager.default.contentsOfDirectory(atPath: cells.path).filter { $0.hasSuffix(".json") }
+        XCTAssertGreaterThanOrEqual(finishedBefore.count, 1)
+        XCTAssertLessThan(finishedBefore.count, 4, "the run finished before it was killed; the test proves nothing")
+        let modified = try Dictionary(uniqueKeysWithValues: finishedBefore.map {
+            ($0, try FileManager.default.attributesOfItem(atPath: cells.appendingPathComponent($0).path)[.modificationDate] as! Date)
+        })
+
+        let rerun = try HarnessProcess.run(["run", "spec.yaml", "--results", "killed"], in: folder)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssert(rerun.stderr.contains("\(finishedBefore.count) of 4 cells already done"), rerun.stderr)
+        for (name, date) in modified {
+            let now = try FileManager.default.attributesOfItem(atPath: cells.appendingPathComponent(name).path)[.modificationDate] as! Date
+            XCTAssertEqual(now, date, "\(name) was redone")
+        }
+        let reference = try records(in: folder.appendingPathComponent("reference"))
+        let resumed = try records(in: folder.appendingPathComponent("killed"))
+        XCTAssertEqual(Set(reference.keys), Set(resumed.keys))
+        for (key, value) in reference {
+            XCTAssertEqual(NSDictionary(dictionary: value), NSDictionary(dictionary: resumed[key] ?? [:]), "record \(key) differs")
+        }
+    }
+
+    func testSpecErrorsAreOneLocatedLineEachAndExitNonZero() throws {
+        let folder = try temporaryFolder("errors")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let broken = tinySpec.replacingOccurrences(of: "epochs: 2", with: "epohcs: 2")
+            .replacingOccurrences(of: "[linear_probe, lora]", with: "[linear_probe, lroa]")
+        try broken.write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        let output = try HarnessProcess.run(["run", "spec.yaml", "--results", "out"], in: folder)
+        XCTAssertNotEqual(output.status, 0)
+        XCTAssert(output.stderr.contains("spec.yaml:"), output.stderr)
+        XCTAssert(output.stderr.contains("did you mean"), output.stderr)
+        XCTAssertFalse(output.stderr.contains("Fatal error"), output.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/cells").path),
+                       "no work may start before the spec is valid")
+    }
+
+    func testMissingDataFolderIsNamed() throws {
+        let folder = try temporaryFolder("missing")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let spec = tinySpec.replacingOccurrences(of: "    layout: synthetic\n    synthetic: {kind: hippocampus, style: harp, subjects: 7}",
+                                                 with: "    layout: msd\n    root: /nonexistent/msd")
+        try spec.write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        let output = try HarnessProcess.run(["plan", "spec.yaml", "--no-measure"], in: folder)
+        XCTAssertNotEqual(output.status, 0)
+        XCTAssert(output.stderr.contains("/nonexistent/msd does not exist"), output.stderr)
+    }
+}

@@ -1,2 +1,0 @@
-import XCTest
-final class HarnessPlaceholderTests: XCTestCase { func testNothing() {} }
