@@ -1,6 +1,7 @@
 import ArgumentParser
 import Experiments
 import Foundation
+import Tensors
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +20,8 @@ struct Bench: ParsableCommand {
     var method = "full,lora,hyps,lora_pt"
     @Option(help: "Timed repetitions (median reported).")
     var repeats = 5
+    @Option(help: "Extra conv3d 3x3x3 geometries to time, e.g. 16x16@64,32x16@64 (in x out channels @ size).")
+    var conv = ""
     @Flag(help: "Skip the kernel benchmarks.")
     var noOps = false
     @Flag(help: "Skip the model benchmarks.")
@@ -41,19 +44,34 @@ struct Bench: ParsableCommand {
             if !noOps {
                 for n in [512, 1024, 2048] {
                     let r = Benchmarks.gemm(size: n)
-                    try emit(r, String(format: "gemm %@: %.1f GFLOP/s", r.shape, r.gflops))
+                    try emit(r, String(format: "gemm %@: %.1f GFLOP/s (%.1f per CPU-s)", r.shape, r.gflops, r.gflopsPerCPUSecond))
                 }
-                for r in Benchmarks.convolution() {
-                    try emit(r, String(format: "%@ %@: %.1f GFLOP/s (%.3f s)", r.bench, r.shape, r.gflops, r.seconds))
+                var geometries = [(32, 32, 64)]
+                for item in conv.split(separator: ",") {
+                    let parts = item.split(whereSeparator: { $0 == "x" || $0 == "@" }).compactMap { Int($0) }
+                    guard parts.count == 3 else { throw ValidationError("--conv wants CIxCO@SIZE, got '\(item)'") }
+                    geometries.append((parts[0], parts[1], parts[2]))
                 }
+                if !conv.isEmpty { geometries.removeFirst() }
+                for (ci, co, size) in geometries {
+                    for r in Benchmarks.convolution(inChannels: ci, outChannels: co, size: size) {
+                        try emit(r, String(format: "%@ %@: %.1f GFLOP/s (%.3f s; %.1f per CPU-s)", r.bench, r.shape, r.gflops,
+                                           r.seconds, r.gflopsPerCPUSecond))
+                    }
+                }
+                // Last among the kernels: OpenBLAS's own threads spin for a while after each call.
+                let reference = Benchmarks.openBLASGemm(size: 2048, threads: Parallel.workers)
+                try emit(reference, String(format: "%@ %@ (OpenBLAS's own threading, reference): %.1f GFLOP/s (%.1f per CPU-s)",
+                                           reference.bench, reference.shape, reference.gflops, reference.gflopsPerCPUSecond))
             }
             guard !noModels else { return }
             for name in model.split(separator: ",").map(String.init) {
                 for methodName in method.split(separator: ",").map(String.init) {
                     resetPeakMemory()
                     let r = try Benchmarks.model(name, method: methodName, repeats: repeats)
-                    try emit(r, String(format: "%@ + %@: train step %.3f s, forward %.3f s, peak %.0f MB, %d trainable",
-                                       r.bench, r.method, r.trainStepSeconds, r.forwardSeconds, r.peakResidentMB,
+                    try emit(r, String(format: "%@ + %@: train step %.3f s (%.3f CPU-s, %.1f GFLOP), forward %.3f s, peak %.0f MB, %d trainable",
+                                       r.bench, r.method, r.trainStepSeconds, r.trainStepCPUSeconds, r.gflopPerStep,
+                                       r.forwardSeconds, r.peakResidentMB,
                                        r.trainableParameters))
                 }
             }

@@ -78,4 +78,35 @@ final class ConvolutionGradientTests: XCTestCase {
             checkGradients([x, w, b]) { convTranspose3d($0[0], weight: $0[1], bias: $0[2], stride: stride, padding: padding) }
         }
     }
+
+    /// The blocked kernels at realistic channel counts (16- and 8-wide channel blocks, partial tiles,
+    /// the few-channel path): forward against the definition, and both gradients through the
+    /// adjoint identities <conv(x; w), dy> = <x, dx> = <w, dw>, which hold exactly for a bilinear map.
+    func testBlockedConvolutionAtRealisticChannelCounts() {
+        let cases: [([Int], [Int], [Int], [Int])] = [  // input, weight, stride, padding
+            ([1, 16, 6, 7, 9], [16, 16, 3, 3, 3], [1, 1, 1], [1, 1, 1]),
+            ([1, 32, 5, 4, 6], [24, 32, 3, 3, 3], [1, 1, 1], [1, 1, 1]),
+            ([2, 5, 5, 6, 4], [20, 5, 3, 3, 3], [1, 1, 1], [1, 1, 1]),
+            ([1, 1, 7, 6, 5], [16, 1, 3, 3, 3], [1, 1, 1], [1, 1, 1]),
+            ([1, 11, 7, 6, 8], [9, 11, 3, 3, 3], [2, 2, 2], [1, 1, 1]),
+            ([1, 8, 6, 6, 6], [40, 8, 3, 3, 3], [1, 1, 1], [0, 0, 0]),
+            ([1, 7, 4, 5, 6], [6, 7, 3, 2, 1], [1, 1, 1], [2, 1, 0]),
+        ]
+        for (i, (xs, ws, stride, padding)) in cases.enumerated() {
+            let x = randomTensor(xs, seed: UInt64(100 + i)), w = randomTensor(ws, seed: UInt64(200 + i), scale: 0.2)
+            x.setRequiresGrad(true); w.setRequiresGrad(true)
+            let y = conv3d(x, weight: w, bias: nil, stride: stride, padding: padding)
+            let expected = referenceConv(x, w, stride: stride, padding: padding)
+            var worst: Float = 0
+            for (a, b) in zip(y.values, expected) { worst = max(worst, abs(a - b)) }
+            XCTAssertLessThan(worst, 1e-3, "case \(i): forward differs from the definition by \(worst)")
+            let dy = randomTensor(y.shape, seed: UInt64(300 + i))
+            (y * dy).sum().backward()
+            let outer = zip(y.values, dy.values).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let viaX = zip(x.values, x.grad!.values).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            let viaW = zip(w.values, w.grad!.values).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+            XCTAssertEqual(viaX, outer, accuracy: 1e-3 * max(1, abs(outer)), "case \(i): data gradient")
+            XCTAssertEqual(viaW, outer, accuracy: 1e-3 * max(1, abs(outer)), "case \(i): weight gradient")
+        }
+    }
 }

@@ -10,19 +10,32 @@ public enum Benchmarks {
         public let shape: String
         public let gflops: Double
         public let seconds: Double
+        /// GFLOP per CPU-second of this process (all threads; best of the repeats): much less sensitive to
+        /// other processes' load than `gflops`.
+        public let gflopsPerCPUSecond: Double
+
+        enum CodingKeys: String, CodingKey {
+            case bench, shape, gflops, seconds, gflopsPerCPUSecond = "gflops_per_cpu_s"
+        }
     }
 
     public struct ModelResult: Codable, Sendable {
         public let bench: String
         public let method: String
         public let trainStepSeconds: Double
+        /// Process CPU time of the median step (all our threads): insensitive to other processes' load.
+        public let trainStepCPUSeconds: Double
         public let forwardSeconds: Double
         public let peakResidentMB: Double
         public let trainableParameters: Int
+        /// Matrix-product and convolution work of one training step (GEMMs + convolutions, 2 per FMA).
+        public let gflopPerStep: Double
 
         enum CodingKeys: String, CodingKey {
-            case bench, method, trainStepSeconds = "train_step_s", forwardSeconds = "forward_s"
+            case bench, method, trainStepSeconds = "train_step_s", trainStepCPUSeconds = "train_step_cpu_s"
+            case forwardSeconds = "forward_s"
             case peakResidentMB = "peak_rss_mb", trainableParameters = "trainable_parameters"
+            case gflopPerStep = "gflop_per_step"
         }
     }
 
@@ -54,42 +67,96 @@ public enum Benchmarks {
 
     /// Median wall time of `repeats` calls after `warmup` calls.
     static func median(warmup: Int, repeats: Int, _ body: () -> Void) -> Double {
+        medianTimes(warmup: warmup, repeats: repeats, body).wall
+    }
+
+    /// Median wall time and median process CPU time (all threads) of `repeats` calls after `warmup` calls.
+    static func medianTimes(warmup: Int, repeats: Int, afterWarmup: () -> Void = {}, _ body: () -> Void)
+        -> (wall: Double, cpu: Double, totalWall: Double, totalCPU: Double, bestCPU: Double) {
         for _ in 0..<warmup { body() }
-        var times: [Double] = []
+        afterWarmup()
+        var walls: [Double] = [], cpus: [Double] = []
         for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
+            let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPUSeconds()
             body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+            cpus.append(processCPUSeconds() - startCPU)
+            walls.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
-        return times.sorted()[times.count / 2]
+        return (walls.sorted()[walls.count / 2], cpus.sorted()[cpus.count / 2], walls.reduce(0, +), cpus.reduce(0, +),
+                cpus.min() ?? 0)
+    }
+
+    /// CPU time of this process (every thread), in seconds.
+    public static func processCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     public static func gemm(size n: Int, repeats: Int = 5) -> OpResult {
         var rng = RandomGenerator(seed: 1)
         let a = Tensor.normal([n, n], using: &rng), b = Tensor.normal([n, n], using: &rng), c = Tensor(zeros: [n, n])
-        let seconds = median(warmup: 1, repeats: repeats) {
+        let t = medianTimes(warmup: 1, repeats: repeats) {
             Kernels.gemm(m: n, n: n, k: n, a: a.pointer, lda: n, b: b.pointer, ldb: n, c: c.pointer, ldc: n)
         }
-        return OpResult(bench: "gemm", shape: "\(n)x\(n)x\(n)", gflops: 2 * pow(Double(n), 3) / seconds / 1e9, seconds: seconds)
+        let flop = 2 * pow(Double(n), 3)
+        return OpResult(bench: "gemm", shape: "\(n)x\(n)x\(n)", gflops: flop / t.wall / 1e9, seconds: t.wall,
+                        gflopsPerCPUSecond: flop / t.bestCPU / 1e9)
+    }
+
+    /// OpenBLAS's own sgemm with `threads` threads (not our split), for "GEMM near OpenBLAS's rate".
+    public static func openBLASGemm(size n: Int, threads: Int, repeats: Int = 5) -> OpResult {
+        var rng = RandomGenerator(seed: 1)
+        let a = Tensor.normal([n, n], using: &rng), b = Tensor.normal([n, n], using: &rng), c = Tensor(zeros: [n, n])
+        let t = medianTimes(warmup: 1, repeats: repeats) {
+            Kernels.openBLASReferenceGemm(threads: threads, n: n, a: a.pointer, b: b.pointer, c: c.pointer)
+        }
+        usleep(300_000)  // let OpenBLAS's pool stop spinning before anything else is timed
+        let flop = 2 * pow(Double(n), 3)
+        return OpResult(bench: "gemm_openblas_\(threads)t", shape: "\(n)x\(n)x\(n)", gflops: flop / t.wall / 1e9,
+                        seconds: t.wall, gflopsPerCPUSecond: flop / t.bestCPU / 1e9)
     }
 
     /// conv3d 3×3×3 of `channels` → `channels` on a `size`³ volume: forward, and backward (data + weight).
-    public static func convolution(channels: Int = 32, size: Int = 64, repeats: Int = 3) -> [OpResult] {
+    public static func convolution(channels: Int = 32, size: Int = 64, repeats: Int = 5) -> [OpResult] {
+        convolution(inChannels: channels, outChannels: channels, size: size, repeats: repeats)
+    }
+
+    /// conv3d 3×3×3 (padding 1) of `inChannels` → `outChannels` on a `size`³ volume.
+    public static func convolution(inChannels: Int, outChannels: Int, size: Int, repeats: Int = 5) -> [OpResult] {
         var rng = RandomGenerator(seed: 2)
-        let x = Tensor.normal([1, channels, size, size, size], using: &rng)
-        let w = Tensor.normal([channels, channels, 3, 3, 3], std: 0.05, using: &rng)
-        let g = ConvGeometry(inChannels: channels, outChannels: channels, input: [size, size, size], kernel: [3, 3, 3],
+        let x = Tensor.normal([1, inChannels, size, size, size], using: &rng)
+        let w = Tensor.normal([outChannels, inChannels, 3, 3, 3], std: 0.05, using: &rng)
+        let g = ConvGeometry(inChannels: inChannels, outChannels: outChannels, input: [size, size, size], kernel: [3, 3, 3],
                              stride: [1, 1, 1], padding: [1, 1, 1])
-        let y = Tensor(uninitialized: [1, channels, size, size, size])
+        let y = Tensor(uninitialized: [1, outChannels, size, size, size])
         let dx = Tensor(zeros: x.shape), dw = Tensor(zeros: w.shape)
-        let forward = median(warmup: 1, repeats: repeats) { Kernels.convForward(x.pointer, weight: w.pointer, into: y.pointer, g) }
-        let backward = median(warmup: 1, repeats: repeats) {
-            Kernels.convBackwardData(y.pointer, weight: w.pointer, into: dx.pointer, g)
-            Kernels.convBackwardWeight(x.pointer, y.pointer, into: dw.pointer, g)
+        let forward = medianTimes(warmup: 1, repeats: repeats) { Kernels.convForward(x.pointer, weight: w.pointer, into: y.pointer, g) }
+        let backward = medianTimes(warmup: 1, repeats: repeats) {
+            Kernels.convBackward(x.pointer, y.pointer, weight: w.pointer, dx: dx.pointer, dw: dw.pointer, g)
         }
-        let shape = "\(channels)->\(channels) k3 \(size)^3"
-        return [OpResult(bench: "conv3d_forward", shape: shape, gflops: Double(g.flops) / forward / 1e9, seconds: forward),
-                OpResult(bench: "conv3d_backward", shape: shape, gflops: 2 * Double(g.flops) / backward / 1e9, seconds: backward)]
+        let data = medianTimes(warmup: 1, repeats: repeats) {
+            Kernels.convBackward(x.pointer, y.pointer, weight: w.pointer, dx: dx.pointer, dw: nil, g)
+        }
+        let weight = medianTimes(warmup: 1, repeats: repeats) {
+            Kernels.convBackward(x.pointer, y.pointer, weight: w.pointer, dx: nil, dw: dw.pointer, g)
+        }
+        let shape = "\(inChannels)->\(outChannels) k3 \(size)^3"
+        if Profiler.isDetailed {
+            Profiler.reset()
+            Kernels.convForward(x.pointer, weight: w.pointer, into: y.pointer, g)
+            Kernels.convBackward(x.pointer, y.pointer, weight: w.pointer, dx: dx.pointer, dw: dw.pointer, g)
+            FileHandle.standardError.write(Data("conv3d \(shape), one forward + backward:\n\(Profiler.report())\n".utf8))
+        }
+        let flop = Double(g.flops)
+        return [OpResult(bench: "conv3d_forward", shape: shape, gflops: flop / forward.wall / 1e9, seconds: forward.wall,
+                         gflopsPerCPUSecond: flop / forward.bestCPU / 1e9),
+                OpResult(bench: "conv3d_backward", shape: shape, gflops: 2 * flop / backward.wall / 1e9, seconds: backward.wall,
+                         gflopsPerCPUSecond: 2 * flop / backward.bestCPU / 1e9),
+                OpResult(bench: "conv3d_backward_data", shape: shape, gflops: flop / data.wall / 1e9, seconds: data.wall,
+                         gflopsPerCPUSecond: flop / data.bestCPU / 1e9),
+                OpResult(bench: "conv3d_backward_weight", shape: shape, gflops: flop / weight.wall / 1e9, seconds: weight.wall,
+                         gflopsPerCPUSecond: flop / weight.bestCPU / 1e9)]
     }
 
     /// Median training step (forward, Dice-CE, backward, Adam) and forward time of a model adapted by a method.
@@ -104,14 +171,49 @@ public enum Benchmarks {
         for i in 0..<label.count { label.pointer[i] = data.uniform() < 0.3 ? 1 : 0 }
         let optimizer = Adam(adaptation.trainableParameters, learningRate: 1e-4)
         model.train()
-        let step = median(warmup: warmup, repeats: repeats) {
-            optimizer.zeroGrad()
-            diceCrossEntropyLoss(logits: model(image), labels: label).backward()
-            optimizer.step()
+        let step = medianTimes(warmup: warmup, repeats: repeats, afterWarmup: { Profiler.reset(); KernelCounters.reset() }) {
+            Profiler.measure("zeroGrad", .other) { optimizer.zeroGrad() }
+            let logits = Profiler.measure("model", .forward) { model(image) }
+            let loss = Profiler.measure("loss", .forward) { diceCrossEntropyLoss(logits: logits, labels: label) }
+            memoryCheckpoint("after forward")
+            Profiler.measure("backward walk", .backward) { loss.backward() }
+            memoryCheckpoint("after backward")
+            Profiler.measure("adam", .other) { optimizer.step() }
+            memoryCheckpoint("after adam")
         }
+        if Profiler.isEnabled {
+            let par = Profiler.parallelTotals, n = Double(repeats)
+            FileHandle.standardError.write(Data(String(
+                format: "parallel regions: %d per step, %.0f ms wall, %.0f ms CPU per step; outside them %.0f ms CPU (one thread)\n",
+                par.regions / repeats, 1000 * par.wall / n, 1000 * par.cpu / n, 1000 * (step.totalCPU - par.cpu) / n).utf8))
+            let pool = BufferPool.shared.statistics
+            FileHandle.standardError.write(Data(String(
+                format: "buffer pool: live %.0f MB (peak %.0f MB), pooled %.0f MB, peak live+pooled %.0f MB; %d fresh allocations, %d reuses\n",
+                Double(pool.liveBytes) / 1e6, Double(pool.peakLiveBytes) / 1e6, Double(pool.pooledBytes) / 1e6,
+                Double(pool.peakHeldBytes) / 1e6, pool.freshAllocations, pool.reuses).utf8))
+            FileHandle.standardError.write(Data("""
+                profile of \(name) + \(methodName), per training step (mean of \(repeats); exclusive times):
+                \(Profiler.report(steps: repeats, totalWallSeconds: step.totalWall / Double(repeats),
+                                  totalCPUSeconds: step.totalCPU / Double(repeats)))
+
+                """.utf8))
+        }
+        let gflopPerStep = Double(KernelCounters.flops.load(ordering: .relaxed)) / Double(repeats) / 1e9
         model.eval()
         let forward = median(warmup: 1, repeats: repeats) { _ = withoutGrad { model(image) } }
-        return ModelResult(bench: name, method: methodName, trainStepSeconds: step, forwardSeconds: forward,
-                           peakResidentMB: peakResidentMegabytes(), trainableParameters: adaptation.trainableParameterCount)
+        return ModelResult(bench: name, method: methodName, trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu,
+                           forwardSeconds: forward, peakResidentMB: peakResidentMegabytes(),
+                           trainableParameters: adaptation.trainableParameterCount, gflopPerStep: gflopPerStep)
+    }
+
+    /// With HIPPOPEFT_PROFILE=2, prints the buffer pool's levels (live, pooled, peaks) at a point of the step.
+    static func memoryCheckpoint(_ label: String) {
+        guard Profiler.isDetailed else { return }
+        let pool = BufferPool.shared.statistics
+        FileHandle.standardError.write(Data(String(
+            format: "  pool %@: live %.0f MB (peak %.0f), pooled %.0f MB, peak live+pooled %.0f MB, fresh %d\n",
+            label, Double(pool.liveBytes) / 1e6, Double(pool.peakLiveBytes) / 1e6, Double(pool.pooledBytes) / 1e6,
+            Double(pool.peakHeldBytes) / 1e6, pool.freshAllocations).utf8))
+        BufferPool.shared.resetPeaks()
     }
 }

@@ -56,9 +56,11 @@ extension Tensor {
     public func backward() {
         precondition(count == 1, "backward() starts from a scalar; got shape \(shape)")
         guard requiresGrad else { return }
-        let order = graphOrder()
+        var order = graphOrder()
         gradAccumulator().pointer.pointee += 1
-        for tensor in order.reversed() {
+        // Popping (rather than iterating) drops the walk's own reference to each tensor once it is
+        // done, so an intermediate's values are freed as soon as its consumers' nodes are gone.
+        while let tensor = order.popLast() {
             guard let node = tensor.node else { continue }
             if let grad = tensor.grad { node.backward(grad) }
             tensor.node = nil

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import CBLAS
+import Synchronization
 
 /// Parallelism lives inside kernels: a model runs on one task, and each heavy kernel splits its work
 /// over `Parallel.workers` Dispatch workers. OpenBLAS runs single-threaded inside those workers, so
@@ -15,38 +16,53 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
+    /// Pieces per worker when there is enough work: the workers claim pieces as they finish, so a
+    /// worker that another process preempts does not leave the other waiting at the end with half of
+    /// the work still to do (static halves did; the machine is shared).
+    /// `HIPPOPEFT_PIECES_PER_WORKER` overrides it (1 = one static piece per worker).
+    static let piecesPerWorker: Int = {
+        if let text = ProcessInfo.processInfo.environment["HIPPOPEFT_PIECES_PER_WORKER"], let n = Int(text), n > 0 {
+            return n
+        }
+        return 4
+    }()
+
     /// Calls `body` on contiguous sub-ranges of `0..<count`, in parallel when there is enough work.
     /// `grain` is the smallest range worth a worker of its own.
     public static func forEach(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        let parts = min(workers, count / max(grain, 1))
-        if parts <= 1 {
-            if count > 0 { body(0..<count) }
-            return
-        }
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let start = count * part / parts, end = count * (part + 1) / parts
-                task.value(start..<end)
-            }
-        }
+        forEachWorker(count, grain: grain) { _, range in body(range) }
     }
 
-    /// Like `forEach`, but each worker also gets its index (0..<workers), for per-worker scratch space.
+    /// Like `forEach`, but each call also gets its worker's index (0..<workers), for per-worker
+    /// scratch space: calls with the same index never run at the same time.
     public static func forEachWorker(_ count: Int, grain: Int = 1, _ body: (_ worker: Int, Range<Int>) -> Void) {
-        let parts = min(workers, count / max(grain, 1))
-        if parts <= 1 {
+        let units = count / max(grain, 1)
+        let threads = min(workers, units)
+        if threads <= 1 {
             if count > 0 { body(0, 0..<count) }
             return
         }
-        withoutActuallyEscaping(body) { body in
-            let task = UncheckedSendable(body)
-            DispatchQueue.concurrentPerform(iterations: parts) { part in
-                let start = count * part / parts, end = count * (part + 1) / parts
-                task.value(part, start..<end)
+        let pieces = min(units, threads * piecesPerWorker)
+        let next = PieceCounter()
+        Profiler.parallelRegion {
+            withoutActuallyEscaping(body) { body in
+                let task = UncheckedSendable(body)
+                DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                    while true {
+                        let piece = next.claim()
+                        if piece >= pieces { break }
+                        task.value(worker, (count * piece / pieces)..<(count * (piece + 1) / pieces))
+                    }
+                }
             }
         }
     }
+}
+
+/// The next unclaimed piece of a parallel loop.
+private final class PieceCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func claim() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// Carries a closure or pointer into Dispatch workers. Unchecked because the kernels that use it

@@ -6,11 +6,13 @@ import Synchronization
 public final class Storage {
     public let pointer: UnsafeMutablePointer<Float>
     public let count: Int
+    /// Floats actually reserved (a recycled buffer may be somewhat larger than `count`).
+    let capacity: Int
 
-    /// Uninitialised storage for `count` floats (from the pool when a buffer of that size is free).
+    /// Uninitialised storage for `count` floats (from the pool when a buffer of about that size is free).
     public init(count: Int) {
         self.count = count
-        pointer = BufferPool.shared.take(count: count)
+        (pointer, capacity) = BufferPool.shared.take(count: count)
     }
 
     public convenience init(zeros count: Int) {
@@ -18,13 +20,16 @@ public final class Storage {
         pointer.update(repeating: 0, count: count)
     }
 
-    deinit { BufferPool.shared.give(pointer, count: count) }
+    deinit { BufferPool.shared.give(pointer, capacity: capacity) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
 }
 
 /// Free lists of buffers keyed by rounded size. Shapes repeat from one training step to the next, so
-/// after a warm-up step every request is served from here.
+/// after a warm-up step every request is served from here. A request takes the smallest free buffer
+/// that holds it and is at most `slack` times its size (best fit), so that temporaries of similar
+/// sizes share buffers instead of each size keeping its own: what the pool holds, not only what is
+/// live, counts in the process's resident memory.
 public final class BufferPool: Sendable {
     public static let shared = BufferPool()
 
@@ -34,40 +39,78 @@ public final class BufferPool: Sendable {
         /// Requests served by a recycled buffer.
         public var reuses = 0
         public var pooledBytes = 0
+        /// Bytes of buffers handed out and not yet returned.
+        public var liveBytes = 0
+        /// The largest `liveBytes`, and the largest live + pooled total, since the last `resetPeaks()`.
+        public var peakLiveBytes = 0
+        public var peakHeldBytes = 0
     }
 
     private struct State: ~Copyable {
         var free: [Int: [UInt]] = [:]  // addresses, which are Sendable
+        var sizes: [Int] = []          // keys of `free` with buffers, ascending
         var statistics = Statistics()
         var limitBytes = 16 << 30
     }
     private let state = Mutex(State())
 
+    /// Largest ratio of a recycled buffer's size to the request it serves.
+    static let slack = 1.5
+
     private static func slot(for count: Int) -> Int { max(16, (count + 15) & ~15) }
 
-    func take(count: Int) -> UnsafeMutablePointer<Float> {
+    func take(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
         let slot = Self.slot(for: count)
-        let recycled: UInt? = state.withLock { state in
-            guard let p = state.free[slot]?.popLast() else {
+        let limit = Int(Double(slot) * Self.slack)
+        let recycled: (UInt, Int)? = state.withLock { state in
+            // Smallest free size ≥ slot (binary search), if within the slack.
+            var lo = 0, hi = state.sizes.count
+            while lo < hi {
+                let mid = (lo + hi) / 2
+                if state.sizes[mid] < slot { lo = mid + 1 } else { hi = mid }
+            }
+            guard lo < state.sizes.count, state.sizes[lo] <= limit else {
                 state.statistics.freshAllocations += 1
+                state.statistics.liveBytes += slot * 4
+                state.statistics.peakLiveBytes = max(state.statistics.peakLiveBytes, state.statistics.liveBytes)
+                state.statistics.peakHeldBytes = max(state.statistics.peakHeldBytes,
+                                                     state.statistics.liveBytes + state.statistics.pooledBytes)
                 return nil
             }
+            let size = state.sizes[lo]
+            let address = state.free[size]!.removeLast()
+            if state.free[size]!.isEmpty {
+                state.free[size] = nil
+                state.sizes.remove(at: lo)
+            }
             state.statistics.reuses += 1
-            state.statistics.pooledBytes -= slot * 4
-            return p
+            state.statistics.pooledBytes -= size * 4
+            state.statistics.liveBytes += size * 4
+            state.statistics.peakLiveBytes = max(state.statistics.peakLiveBytes, state.statistics.liveBytes)
+            return (address, size)
         }
-        let raw = recycled.flatMap { UnsafeMutableRawPointer(bitPattern: $0) }
-            ?? UnsafeMutableRawPointer.allocate(byteCount: slot * 4, alignment: 64)
-        return raw.bindMemory(to: Float.self, capacity: slot)
+        if let (address, size) = recycled {
+            return (UnsafeMutableRawPointer(bitPattern: address)!.bindMemory(to: Float.self, capacity: size), size)
+        }
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: slot * 4, alignment: 64)
+        return (raw.bindMemory(to: Float.self, capacity: slot), slot)
     }
 
-    func give(_ pointer: UnsafeMutablePointer<Float>, count: Int) {
-        let slot = Self.slot(for: count)
+    func give(_ pointer: UnsafeMutablePointer<Float>, capacity: Int) {
         let address = UInt(bitPattern: pointer)
         let kept = state.withLock { state -> Bool in
-            guard state.statistics.pooledBytes + slot * 4 <= state.limitBytes else { return false }
-            state.free[slot, default: []].append(address)
-            state.statistics.pooledBytes += slot * 4
+            state.statistics.liveBytes -= capacity * 4
+            guard state.statistics.pooledBytes + capacity * 4 <= state.limitBytes else { return false }
+            if state.free[capacity] == nil {
+                var lo = 0, hi = state.sizes.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if state.sizes[mid] < capacity { lo = mid + 1 } else { hi = mid }
+                }
+                state.sizes.insert(capacity, at: lo)
+            }
+            state.free[capacity, default: []].append(address)
+            state.statistics.pooledBytes += capacity * 4
             return true
         }
         if !kept { UnsafeMutableRawPointer(pointer).deallocate() }
@@ -75,11 +118,20 @@ public final class BufferPool: Sendable {
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
 
+    /// Starts the peak counters again from the current levels.
+    public func resetPeaks() {
+        state.withLock { state in
+            state.statistics.peakLiveBytes = state.statistics.liveBytes
+            state.statistics.peakHeldBytes = state.statistics.liveBytes + state.statistics.pooledBytes
+        }
+    }
+
     /// Returns every pooled buffer to the system (e.g. between sweep cells of different sizes).
     public func drain() {
         let buffers = state.withLock { state -> [UInt] in
             let all = state.free.values.flatMap { $0 }
             state.free.removeAll()
+            state.sizes.removeAll()
             state.statistics.pooledBytes = 0
             return all
         }

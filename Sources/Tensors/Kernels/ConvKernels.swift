@@ -32,6 +32,50 @@ extension Kernels {
             gemm(m: g.outChannels, n: p, k: k, a: weight, lda: k, b: x, ldb: p, c: y, ldc: p)
             return
         }
+        if g.isPatchwise {
+            patchwiseConvForward(x, weight: weight, into: y, g)
+        } else {
+            implicitConvForward(x, weight: weight, into: y, g)
+        }
+    }
+
+    /// Both gradients of one batch entry: dx += convᵀ(dy) when `dx` is given, dw += dy ⋆ x when `dw` is
+    /// given; with `overwriteData` / `overwriteWeight`, = instead of += (into uninitialised buffers).
+    public static func convBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                    dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry,
+                                    overwriteData: Bool = false, overwriteWeight: Bool = false) {
+        if g.isPointwise {
+            let k = g.patchSize, p = g.outputVolume
+            if let dx {
+                gemm(transA: true, m: k, n: p, k: g.outChannels, a: weight, lda: k, b: dy, ldb: p,
+                     beta: overwriteData ? 0 : 1, c: dx, ldc: p)
+            }
+            if let dw {
+                KernelCounters.weightGradients.add(1, ordering: .relaxed)
+                gemm(transB: true, m: g.outChannels, n: k, k: p, a: dy, lda: p, b: x, ldb: p,
+                     beta: overwriteWeight ? 0 : 1, c: dw, ldc: k)
+            }
+            return
+        }
+        if g.isPatchwise {
+            patchwiseConvBackward(x, dy, weight: weight, dx: dx, dw: dw, g, overwriteData: overwriteData,
+                                  overwriteWeight: overwriteWeight)
+            return
+        }
+        if let dx, !g.implicitDataGradient {
+            if overwriteData { dx.update(repeating: 0, count: g.inChannels * g.inputVolume) }
+            unfoldedConvBackwardData(dy, weight: weight, into: dx, g)
+            if dw != nil { implicitConvBackward(x, dy, weight: weight, dx: nil, dw: dw, g, overwriteWeight: overwriteWeight) }
+            return
+        }
+        implicitConvBackward(x, dy, weight: weight, dx: dx, dw: dw, g, overwriteData: overwriteData,
+                             overwriteWeight: overwriteWeight)
+    }
+
+    /// The vol2col forward (kept as a reference for tests).
+    static func unfoldedConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                    into y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let k = g.patchSize, p = g.outputVolume
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
         Parallel.forEach(chunks) { range in
             let col = Storage(count: k * chunk)
@@ -48,11 +92,22 @@ extension Kernels {
     /// unfolded rows never overlap.
     public static func convBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                         into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
-        let k = g.patchSize, p = g.outputVolume, taps = g.kernel.elementCount
+        let k = g.patchSize, p = g.outputVolume
         if g.isPointwise {
             gemm(transA: true, m: k, n: p, k: g.outChannels, a: weight, lda: k, b: dy, ldb: p, beta: 1, c: dx, ldc: p)
             return
         }
+        if g.implicitDataGradient {
+            implicitConvBackward(dy, dy, weight: weight, dx: dx, dw: nil, g)
+        } else {
+            unfoldedConvBackwardData(dy, weight: weight, into: dx, g)
+        }
+    }
+
+    /// The vol2col data gradient (any stride).
+    static func unfoldedConvBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                         into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let k = g.patchSize, p = g.outputVolume, taps = g.kernel.elementCount
         let chunk = g.chunk
         Parallel.forEach(g.inChannels) { channels in
             let rows = channels.count * taps, firstRow = channels.lowerBound * taps
@@ -72,11 +127,19 @@ extension Kernels {
     public static func convBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                           into dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume
-        KernelCounters.weightGradients.add(1, ordering: .relaxed)
         if g.isPointwise {
+            KernelCounters.weightGradients.add(1, ordering: .relaxed)
             gemm(transB: true, m: g.outChannels, n: k, k: p, a: dy, lda: p, b: x, ldb: p, beta: 1, c: dw, ldc: k)
             return
         }
+        implicitConvBackward(x, dy, weight: dy, dx: nil, dw: dw, g)
+    }
+
+    /// The vol2col weight gradient (kept as a reference for tests).
+    static func unfoldedConvBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                           into dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let k = g.patchSize, p = g.outputVolume
+        KernelCounters.weightGradients.add(1, ordering: .relaxed)
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
         let workers = min(Parallel.workers, chunks)
         let partials = (1..<max(workers, 1)).map { _ in Storage(zeros: g.outChannels * k) }
@@ -156,6 +219,123 @@ extension Kernels {
                     q += ow1 - ow0
                 }
             }}}
+        }
+    }
+}
+
+/// Convolutions whose kernel equals their stride (no padding): non-overlapping patches, so the
+/// patch matrix is a pure rearrangement (space-to-depth) and each op is one GEMM plus a copy.
+/// This covers patch embeddings (conv3d) and MONAI's ×2 up-sampling (transposed conv3d, k = s = 2).
+extension ConvGeometry {
+    var isPatchwise: Bool { kernel == stride && padding == [0, 0, 0] && kernel != [1, 1, 1] }
+}
+
+extension Kernels {
+    /// p[(c, a, b, e), (d, h, w)] = x[c, d·s0 + a, h·s1 + b, w·s2 + e] over the output grid `out`
+    /// (x's spatial size `input` may exceed out·s; the excess is not read).
+    static func spaceToDepth(_ x: UnsafePointer<Float>, channels: Int, input: [Int], out: [Int], kernel s: [Int],
+                             into p: UnsafeMutablePointer<Float>) {
+        let (D, H, W) = (out[0], out[1], out[2]), (IH, IW) = (input[1], input[2])
+        let taps = s[0] * s[1] * s[2], volume = D * H * W, inVolume = input.elementCount
+        Parallel.forEach(channels * taps, grain: max(1, 8192 / max(1, volume))) { rows in
+            for row in rows {
+                let c = row / taps, tap = row % taps
+                let a = tap / (s[1] * s[2]), b = (tap / s[2]) % s[1], e = tap % s[2]
+                let dst = p + row * volume, src = x + c * inVolume
+                for d in 0..<D { for h in 0..<H {
+                    let line = src + ((d * s[0] + a) * IH + h * s[1] + b) * IW + e
+                    let o = dst + (d * H + h) * W
+                    if s[2] == 1 { o.update(from: line, count: W) } else { for w in 0..<W { o[w] = line[w * s[2]] } }
+                }}
+            }
+        }
+    }
+
+    /// The inverse of `spaceToDepth`: x (=|+=) the rearranged p (positions outside out·s untouched;
+    /// with `accumulate == false` the caller must zero them when the grid does not cover x).
+    static func depthToSpace(_ p: UnsafePointer<Float>, channels: Int, input: [Int], out: [Int], kernel s: [Int],
+                             into x: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let (D, H, W) = (out[0], out[1], out[2]), (IH, IW) = (input[1], input[2])
+        let taps = s[0] * s[1] * s[2], volume = D * H * W, inVolume = input.elementCount
+        // Workers split channels, so no two write the same element.
+        Parallel.forEach(channels, grain: max(1, 8192 / max(1, volume * taps))) { range in
+            for c in range {
+                for tap in 0..<taps {
+                    let a = tap / (s[1] * s[2]), b = (tap / s[2]) % s[1], e = tap % s[2]
+                    let src = p + (c * taps + tap) * volume, dst = x + c * inVolume
+                    for d in 0..<D { for h in 0..<H {
+                        let line = dst + ((d * s[0] + a) * IH + h * s[1] + b) * IW + e
+                        let i = src + (d * H + h) * W
+                        if accumulate {
+                            for w in 0..<W { line[w * s[2]] += i[w] }
+                        } else {
+                            for w in 0..<W { line[w * s[2]] = i[w] }
+                        }
+                    }}
+                }
+            }
+        }
+    }
+
+    /// Patchwise conv3d forward of one batch entry: y[Co, P] = W[Co, Ci·T] · spaceToDepth(x).
+    static func patchwiseConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                     into y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let k = g.patchSize, p = g.outputVolume
+        let patches = Storage(count: k * p)
+        spaceToDepth(x, channels: g.inChannels, input: g.input, out: g.output, kernel: g.kernel, into: patches.pointer)
+        gemm(m: g.outChannels, n: p, k: k, a: weight, lda: k, b: patches.pointer, ldb: p, c: y, ldc: p)
+    }
+
+    /// Patchwise conv3d gradients of one batch entry (dx and/or dw; = or += as flagged).
+    static func patchwiseConvBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                      dx: UnsafeMutablePointer<Float>?, dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry,
+                                      overwriteData: Bool, overwriteWeight: Bool) {
+        let k = g.patchSize, p = g.outputVolume
+        let patches = Storage(count: k * p)
+        if let dx {
+            gemm(transA: true, m: k, n: p, k: g.outChannels, a: weight, lda: k, b: dy, ldb: p, c: patches.pointer, ldc: p)
+            let covered = (0..<3).allSatisfy { g.output[$0] * g.stride[$0] == g.input[$0] }
+            if overwriteData && !covered { dx.update(repeating: 0, count: g.inChannels * g.inputVolume) }
+            depthToSpace(patches.pointer, channels: g.inChannels, input: g.input, out: g.output, kernel: g.kernel,
+                         into: dx, accumulate: !overwriteData || !covered)
+        }
+        if let dw {
+            KernelCounters.weightGradients.add(1, ordering: .relaxed)
+            spaceToDepth(x, channels: g.inChannels, input: g.input, out: g.output, kernel: g.kernel, into: patches.pointer)
+            gemm(transB: true, m: g.outChannels, n: k, k: p, a: dy, lda: p, b: patches.pointer, ldb: p,
+                 beta: overwriteWeight ? 0 : 1, c: dw, ldc: k)
+        }
+    }
+
+    /// Patchwise transposed conv3d of one batch entry, x [Ci, P] with weight [Ci, Co·T] → y [Co, P·T]
+    /// (`g` is the adjoint convolution: from y-space, Co channels, to x-space, Ci channels).
+    static func patchwiseTransposedForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                           into y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let k = g.patchSize, p = g.outputVolume  // k = Co·T rows of the rearranged output
+        let z = Storage(count: k * p)
+        gemm(transA: true, m: k, n: p, k: g.outChannels, a: weight, lda: k, b: x, ldb: p, c: z.pointer, ldc: p)
+        let covered = (0..<3).allSatisfy { g.output[$0] * g.stride[$0] == g.input[$0] }
+        if !covered { y.update(repeating: 0, count: g.inChannels * g.inputVolume) }
+        depthToSpace(z.pointer, channels: g.inChannels, input: g.input, out: g.output, kernel: g.kernel,
+                     into: y, accumulate: false)
+    }
+
+    /// Gradients of `patchwiseTransposedForward` (dx [Ci, P] and/or dw [Ci, Co·T]; = or += as flagged).
+    static func patchwiseTransposedBackward(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+                                            weight: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?,
+                                            dw: UnsafeMutablePointer<Float>?, _ g: ConvGeometry,
+                                            overwriteData: Bool, overwriteWeight: Bool) {
+        let k = g.patchSize, p = g.outputVolume
+        let dz = Storage(count: k * p)
+        spaceToDepth(dy, channels: g.inChannels, input: g.input, out: g.output, kernel: g.kernel, into: dz.pointer)
+        if let dx {
+            gemm(m: g.outChannels, n: p, k: k, a: weight, lda: k, b: dz.pointer, ldb: p,
+                 beta: overwriteData ? 0 : 1, c: dx, ldc: p)
+        }
+        if let dw {
+            KernelCounters.weightGradients.add(1, ordering: .relaxed)
+            gemm(transB: true, m: g.outChannels, n: k, k: p, a: x, lda: p, b: dz.pointer, ldb: p,
+                 beta: overwriteWeight ? 0 : 1, c: dw, ldc: k)
         }
     }
 }

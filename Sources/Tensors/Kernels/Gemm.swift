@@ -9,10 +9,14 @@ public enum Kernels {}
 public enum KernelCounters {
     public static let gemmCalls = Atomic<Int>(0)
     public static let weightGradients = Atomic<Int>(0)
+    /// Floating-point operations of matrix products and convolutions (2 per multiply-add), the
+    /// work measure of ANCHORS.md (PyTorch's FLOP counter counts the same ops).
+    public static let flops = Atomic<Int>(0)
 
     public static func reset() {
         gemmCalls.store(0, ordering: .relaxed)
         weightGradients.store(0, ordering: .relaxed)
+        flops.store(0, ordering: .relaxed)
     }
 }
 
@@ -27,6 +31,7 @@ extension Kernels {
     ) {
         guard m > 0, n > 0 else { return }
         KernelCounters.gemmCalls.add(1, ordering: .relaxed)
+        KernelCounters.flops.add(2 * m * n * k, ordering: .relaxed)
         guard k > 0 else {
             scaleMatrix(c, rows: m, columns: n, ld: ldc, by: beta)
             return
@@ -65,5 +70,17 @@ extension Kernels {
             let row = c + r * ld
             if beta == 0 { row.update(repeating: 0, count: columns) } else { for j in 0..<columns { row[j] *= beta } }
         }
+    }
+
+    /// OpenBLAS's own multi-threaded sgemm (C = A·B, n×n), for comparison in benchmarks only: our
+    /// kernels keep OpenBLAS at one thread inside our workers. Restores one thread afterwards;
+    /// OpenBLAS's pool then spins for ~85 ms (OPENBLAS_THREAD_TIMEOUT), so run it last.
+    public static func openBLASReferenceGemm(threads: Int, n: Int, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
+                                             c: UnsafeMutablePointer<Float>) {
+        _ = Parallel.workers
+        openblas_set_num_threads(Int32(threads))
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a, Int32(n), b, Int32(n),
+                    0, c, Int32(n))
+        openblas_set_num_threads(1)
     }
 }

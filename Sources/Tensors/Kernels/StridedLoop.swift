@@ -121,6 +121,16 @@ extension Kernels {
         }
     }
 
+    /// Writes contiguous `src` into `dst` through strides (the inverse of `gather` for a permutation).
+    static func scatter(_ src: UnsafePointer<Float>, shape: [Int], into dst: UnsafeMutablePointer<Float>, strides: [Int]) {
+        let loop = StridedLoop(shape: shape, operandStrides: [strides])
+        let n = loop.runLength, ds = loop.runStride(1)
+        loop.forEachRun { o in
+            let s = src + o[0], d = dst + o[1]
+            if ds == 1 { d.update(from: s, count: n) } else { for i in 0..<n { d[i * ds] = s[i] } }
+        }
+    }
+
     /// Adds contiguous `src` into `dst` read through strides (the backward of `gather`).
     static func scatterAdd(_ src: UnsafePointer<Float>, shape: [Int], into dst: UnsafeMutablePointer<Float>, strides: [Int]) {
         let loop = StridedLoop(shape: shape, operandStrides: [strides])

@@ -106,4 +106,68 @@ extension Kernels {
         for i in 0..<n where !p[i].isFinite { return false }
         return true
     }
+
+    /// (Σ g[i], Σ g[i]·(x[i] − mean)) in Double, with Float SIMD partial sums flushed every 4096 elements.
+    static func sumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, mean: Float,
+                                  count n: Int) -> (Double, Double) {
+        var totalG = 0.0, totalGX = 0.0
+        let m = SIMD8<Float>(repeating: mean)
+        let rg = UnsafeRawPointer(g), rx = UnsafeRawPointer(x)
+        var start = 0
+        while start < n {
+            let end = min(n, start + 4096)
+            var g0 = SIMD8<Float>(), g1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
+            var i = start
+            while i + 16 <= end {
+                let a0 = rg.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                let a1 = rg.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+                g0 += a0; g1 += a1
+                d0.addProduct(a0, rx.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m)
+                d1.addProduct(a1, rx.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) - m)
+                i += 16
+            }
+            var sg = (g0 + g1).sum(), sd = (d0 + d1).sum()
+            while i < end { sg += g[i]; sd += g[i] * (x[i] - mean); i += 1 }
+            totalG += Double(sg); totalGX += Double(sd)
+            start = end
+        }
+        return (totalG, totalGX)
+    }
+
+    /// One row of instance norm's data gradient: out (=|+=) s · (w·g − meanG − (x − μ)·s·meanGX).
+    static func instanceNormBackwardRow(x: UnsafePointer<Float>, gradient g: UnsafePointer<Float>, weight w: Float,
+                                        mean: Float, rstd s: Float, meanG: Float, meanGX: Float, count n: Int,
+                                        into out: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        // s·w·g − s·meanG − s²·meanGX·x + s²·meanGX·μ  =  a·g + b·x + c
+        let a = s * w, b = -s * s * meanGX, c = -s * meanG + s * s * meanGX * mean
+        if accumulate {
+            for i in 0..<n { out[i] += a * g[i] + b * x[i] + c }
+        } else {
+            for i in 0..<n { out[i] = a * g[i] + b * x[i] + c }
+        }
+    }
+
+    /// One row of layer norm's data gradient, with a per-column weight (or none).
+    static func normalizationBackwardRow(x: UnsafePointer<Float>, gradient g: UnsafePointer<Float>,
+                                         columnWeight pw: UnsafePointer<Float>?, rowWeight: Float, mean mu: Float,
+                                         rstd s: Float, count n: Int, into out: UnsafeMutablePointer<Float>,
+                                         accumulate: Bool) {
+        var sumG = 0.0, sumGX = 0.0
+        if let pw {
+            for i in 0..<n { let d = g[i] * pw[i]; sumG += Double(d); sumGX += Double(d * (x[i] - mu)) }
+        } else {
+            (sumG, sumGX) = sumAndCenteredDot(g, x, mean: mu, count: n)
+        }
+        let meanG = Float(sumG / Double(n)), meanGX = Float(sumGX / Double(n)) * s
+        if let pw {
+            if accumulate {
+                for i in 0..<n { out[i] += s * (g[i] * pw[i] - meanG - (x[i] - mu) * s * meanGX) }
+            } else {
+                for i in 0..<n { out[i] = s * (g[i] * pw[i] - meanG - (x[i] - mu) * s * meanGX) }
+            }
+        } else {
+            instanceNormBackwardRow(x: x, gradient: g, weight: rowWeight, mean: mu, rstd: s, meanG: meanG,
+                                    meanGX: meanGX, count: n, into: out, accumulate: accumulate)
+        }
+    }
 }

@@ -2,49 +2,68 @@ import Foundation
 
 /// Pointwise functions `y = f(x)` whose derivative is computed from x (and y) in the backward.
 @inline(__always)
-private func pointwise(_ x: Tensor, forward: @escaping (Float) -> Float,
+private func pointwise(_ kind: StaticString, _ x: Tensor, forward: @escaping (Float) -> Float,
                        derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
-    let y = Tensor(uninitialized: x.shape)
-    let px = x.pointer, py = y.pointer
-    Kernels.parallelMap(x.count) { r in for i in r { py[i] = forward(px[i]) } }
-    return y.recording([x]) { gy in
-        let g = gy.pointer, gx = x.gradAccumulator().pointer
-        Kernels.parallelMap(x.count) { r in for i in r { gx[i] += g[i] * derivative(px[i], py[i]) } }
+    Profiler.measure(kind, .forward) {
+        let y = Tensor(uninitialized: x.shape)
+        let px = x.pointer, py = y.pointer
+        Kernels.parallelMap(x.count) { r in for i in r { py[i] = forward(px[i]) } }
+        return y.recording(kind, [x]) { gy in
+            let g = gy.pointer, (target, overwrite) = x.gradientTarget(), gx = target.pointer
+            if overwrite {
+                Kernels.parallelMap(x.count) { r in for i in r { gx[i] = g[i] * derivative(px[i], py[i]) } }
+            } else {
+                Kernels.parallelMap(x.count) { r in for i in r { gx[i] += g[i] * derivative(px[i], py[i]) } }
+            }
+        }
     }
 }
 
-public func relu(_ x: Tensor) -> Tensor {
-    pointwise(x, forward: { max($0, 0) }, derivative: { x, _ in x > 0 ? 1 : 0 })
-}
+public func relu(_ x: Tensor) -> Tensor { leakyRelu("relu", x, slope: 0) }
 
-public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor {
-    pointwise(x, forward: { $0 > 0 ? $0 : slope * $0 }, derivative: { x, _ in x > 0 ? 1 : slope })
+public func leakyRelu(_ x: Tensor, slope: Float = 0.01) -> Tensor { leakyRelu("leakyRelu", x, slope: slope) }
+
+private func leakyRelu(_ kind: StaticString, _ x: Tensor, slope: Float) -> Tensor {
+    Profiler.measure(kind, .forward) {
+        let y = Tensor(uninitialized: x.shape)
+        Kernels.leakyRelu(x.pointer, into: y.pointer, count: x.count, slope: slope)
+        return y.recording(kind, [x]) { gy in
+            let (target, overwrite) = x.gradientTarget()
+            Kernels.leakyReluBackward(x.pointer, gy.pointer, into: target.pointer, count: x.count, slope: slope,
+                                      accumulate: !overwrite)
+        }
+    }
 }
 
 public func sigmoid(_ x: Tensor) -> Tensor {
-    pointwise(x, forward: { 1 / (1 + exp(-$0)) }, derivative: { _, y in y * (1 - y) })
+    pointwise("sigmoid", x, forward: { 1 / (1 + exp(-$0)) }, derivative: { _, y in y * (1 - y) })
 }
 
-/// Exact GELU, `x · Φ(x)` with the error function (PyTorch's default `approximate='none'`).
+/// Exact GELU, `x · Φ(x)` with the error function (PyTorch's default `approximate='none'`; erf as in
+/// PyTorch's vectorised CPU kernel).
 public func gelu(_ x: Tensor) -> Tensor {
-    pointwise(x, forward: { x in 0.5 * x * (1 + erf(x * 0.70710678118654752)) },
-              derivative: { x, _ in
-                  0.5 * (1 + erf(x * 0.70710678118654752)) + x * 0.3989422804014327 * exp(-0.5 * x * x)
-              })
+    Profiler.measure("gelu", .forward) {
+        let y = Tensor(uninitialized: x.shape)
+        Kernels.gelu(x.pointer, into: y.pointer, count: x.count)
+        return y.recording("gelu", [x]) { gy in
+            let (target, overwrite) = x.gradientTarget()
+            Kernels.geluBackward(x.pointer, gy.pointer, into: target.pointer, count: x.count, accumulate: !overwrite)
+        }
+    }
 }
 
 public func exp(_ x: Tensor) -> Tensor {
-    pointwise(x, forward: { Foundation.exp($0) }, derivative: { _, y in y })
+    pointwise("exp", x, forward: { Foundation.exp($0) }, derivative: { _, y in y })
 }
 
 public func log(_ x: Tensor) -> Tensor {
-    pointwise(x, forward: { Foundation.log($0) }, derivative: { x, _ in 1 / x })
+    pointwise("log", x, forward: { Foundation.log($0) }, derivative: { x, _ in 1 / x })
 }
 
 public func sqrt(_ x: Tensor) -> Tensor {
-    pointwise(x, forward: { $0.squareRoot() }, derivative: { _, y in 0.5 / y })
+    pointwise("sqrt", x, forward: { $0.squareRoot() }, derivative: { _, y in 0.5 / y })
 }
 
 public func square(_ x: Tensor) -> Tensor {
-    pointwise(x, forward: { $0 * $0 }, derivative: { x, _ in 2 * x })
+    pointwise("square", x, forward: { $0 * $0 }, derivative: { x, _ in 2 * x })
 }

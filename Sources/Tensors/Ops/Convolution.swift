@@ -1,28 +1,29 @@
 /// 3-D convolution of x [N, Ci, D, H, W] with weight [Co, Ci, kd, kh, kw] (PyTorch's Conv3d).
 public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: [Int] = [1, 1, 1], padding: [Int] = [0, 0, 0]) -> Tensor {
-    precondition(x.rank == 5 && weight.rank == 5 && x.shape[1] == weight.shape[1],
-                 "conv3d: input \(x.shape) for weight \(weight.shape)")
-    let n = x.shape[0]
-    let g = ConvGeometry(inChannels: weight.shape[1], outChannels: weight.shape[0], input: Array(x.shape[2...]),
-                         kernel: Array(weight.shape[2...]), stride: stride, padding: padding)
-    let inVolume = g.inChannels * g.inputVolume, outVolume = g.outChannels * g.outputVolume
-    let y = Tensor(uninitialized: [n, g.outChannels] + g.output)
-    for i in 0..<n {
-        Kernels.convForward(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g)
-    }
-    if let bias { addChannelBias(bias, to: y) }
-    return y.recording([x, weight] + (bias.map { [$0] } ?? [])) { gy in
+    Profiler.measure(label: convLabel("conv3d", x.shape, weight.shape, stride), .forward) {
+        precondition(x.rank == 5 && weight.rank == 5 && x.shape[1] == weight.shape[1],
+                     "conv3d: input \(x.shape) for weight \(weight.shape)")
+        let n = x.shape[0]
+        let g = ConvGeometry(inChannels: weight.shape[1], outChannels: weight.shape[0], input: Array(x.shape[2...]),
+                             kernel: Array(weight.shape[2...]), stride: stride, padding: padding)
+        let inVolume = g.inChannels * g.inputVolume, outVolume = g.outChannels * g.outputVolume
+        let y = Tensor(uninitialized: [n, g.outChannels] + g.output)
         for i in 0..<n {
-            if x.requiresGrad {
-                Kernels.convBackwardData(gy.pointer + i * outVolume, weight: weight.pointer,
-                                         into: x.gradAccumulator().pointer + i * inVolume, g)
-            }
-            if weight.requiresGrad {
-                Kernels.convBackwardWeight(x.pointer + i * inVolume, gy.pointer + i * outVolume,
-                                           into: weight.gradAccumulator().pointer, g)
-            }
+            Kernels.convForward(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g)
         }
-        if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
+        if let bias { addChannelBias(bias, to: y) }
+        return y.recording(label: convLabel("conv3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? [])) { gy in
+            let dx = x.requiresGrad ? x.gradientTarget() : nil
+            let dw = weight.requiresGrad ? weight.gradientTarget() : nil
+            if dx != nil || dw != nil {
+                for i in 0..<n {
+                    Kernels.convBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume, weight: weight.pointer,
+                                         dx: dx.map { $0.tensor.pointer + i * inVolume }, dw: dw?.tensor.pointer, g,
+                                         overwriteData: dx?.overwrite ?? false, overwriteWeight: (dw?.overwrite ?? false) && i == 0)
+                }
+            }
+            if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
+        }
     }
 }
 
@@ -30,36 +31,59 @@ public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: [Int] = [
 /// (PyTorch's ConvTranspose3d; output size (D − 1)·s − 2p + k). It is the adjoint of a convolution
 /// from the output space back to the input space, so it reuses that convolution's kernels.
 public func convTranspose3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: [Int], padding: [Int] = [0, 0, 0]) -> Tensor {
-    precondition(x.rank == 5 && weight.rank == 5 && x.shape[1] == weight.shape[0],
-                 "convTranspose3d: input \(x.shape) for weight \(weight.shape)")
-    let n = x.shape[0], kernel = Array(weight.shape[2...])
-    let outSize: [Int] = (0..<3).map { axis in
-        let span: Int = (x.shape[2 + axis] - 1) * stride[axis]
-        return span - 2 * padding[axis] + kernel[axis]
-    }
-    // The adjoint convolution: from y-space (Co channels) to x-space (Ci channels).
-    let g = ConvGeometry(inChannels: weight.shape[1], outChannels: weight.shape[0], input: outSize,
-                         kernel: kernel, stride: stride, padding: padding)
-    precondition(g.output == Array(x.shape[2...]), "convTranspose3d: inconsistent sizes for input \(x.shape)")
-    let inVolume = g.outChannels * g.outputVolume, outVolume = g.inChannels * g.inputVolume
-    let y = Tensor(zeros: [n, g.inChannels] + outSize)
-    for i in 0..<n {
-        Kernels.convBackwardData(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g)
-    }
-    if let bias { addChannelBias(bias, to: y) }
-    return y.recording([x, weight] + (bias.map { [$0] } ?? [])) { gy in
-        let scratch = x.requiresGrad ? Tensor(uninitialized: Array(x.shape[1...])) : nil
-        for i in 0..<n {
-            if let scratch {
-                Kernels.convForward(gy.pointer + i * outVolume, weight: weight.pointer, into: scratch.pointer, g)
-                Kernels.add(scratch.pointer, into: x.gradAccumulator().pointer + i * inVolume, count: inVolume)
+    Profiler.measure(label: convLabel("convTranspose3d", x.shape, weight.shape, stride), .forward) {
+        precondition(x.rank == 5 && weight.rank == 5 && x.shape[1] == weight.shape[0],
+                     "convTranspose3d: input \(x.shape) for weight \(weight.shape)")
+        let n = x.shape[0], kernel = Array(weight.shape[2...])
+        let outSize: [Int] = (0..<3).map { axis in
+            let span: Int = (x.shape[2 + axis] - 1) * stride[axis]
+            return span - 2 * padding[axis] + kernel[axis]
+        }
+        // The adjoint convolution: from y-space (Co channels) to x-space (Ci channels).
+        let g = ConvGeometry(inChannels: weight.shape[1], outChannels: weight.shape[0], input: outSize,
+                             kernel: kernel, stride: stride, padding: padding)
+        precondition(g.output == Array(x.shape[2...]), "convTranspose3d: inconsistent sizes for input \(x.shape)")
+        let inVolume = g.outChannels * g.outputVolume, outVolume = g.inChannels * g.inputVolume
+        let y: Tensor
+        if g.isPatchwise {
+            y = Tensor(uninitialized: [n, g.inChannels] + outSize)
+            for i in 0..<n {
+                Kernels.patchwiseTransposedForward(x.pointer + i * inVolume, weight: weight.pointer,
+                                                   into: y.pointer + i * outVolume, g)
             }
-            if weight.requiresGrad {
-                Kernels.convBackwardWeight(gy.pointer + i * outVolume, x.pointer + i * inVolume,
-                                           into: weight.gradAccumulator().pointer, g)
+        } else {
+            y = Tensor(zeros: [n, g.inChannels] + outSize)
+            for i in 0..<n {
+                Kernels.convBackwardData(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g)
             }
         }
-        if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
+        if let bias { addChannelBias(bias, to: y) }
+        return y.recording(label: convLabel("convTranspose3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? [])) { gy in
+            if g.isPatchwise {
+                let dx = x.requiresGrad ? x.gradientTarget() : nil
+                let dw = weight.requiresGrad ? weight.gradientTarget() : nil
+                for i in 0..<n where dx != nil || dw != nil {
+                    Kernels.patchwiseTransposedBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume,
+                                                        weight: weight.pointer, dx: dx.map { $0.tensor.pointer + i * inVolume },
+                                                        dw: dw?.tensor.pointer, g, overwriteData: dx?.overwrite ?? false,
+                                                        overwriteWeight: (dw?.overwrite ?? false) && i == 0)
+                }
+                if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
+                return
+            }
+            let scratch = x.requiresGrad ? Tensor(uninitialized: Array(x.shape[1...])) : nil
+            for i in 0..<n {
+                if let scratch {
+                    Kernels.convForward(gy.pointer + i * outVolume, weight: weight.pointer, into: scratch.pointer, g)
+                    Kernels.add(scratch.pointer, into: x.gradAccumulator().pointer + i * inVolume, count: inVolume)
+                }
+                if weight.requiresGrad {
+                    Kernels.convBackwardWeight(gy.pointer + i * outVolume, x.pointer + i * inVolume,
+                                               into: weight.gradAccumulator().pointer, g)
+                }
+            }
+            if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
+        }
     }
 }
 
@@ -80,4 +104,12 @@ private func accumulateChannelBiasGradient(_ gy: Tensor, into bias: Tensor) {
     for n in 0..<gy.shape[0] {
         for c in 0..<channels { gb[c] += Kernels.sum(gy.pointer + (n * channels + c) * volume, count: volume) }
     }
+}
+
+/// The profiler's entry name: the op, and with HIPPOPEFT_PROFILE=2 its channels, kernel, stride and input size.
+private func convLabel(_ op: String, _ x: [Int], _ w: [Int], _ stride: [Int]) -> String {
+    guard Profiler.isDetailed else { return op }
+    let k = w[2...].map(String.init).joined(separator: "x"), s = stride.map(String.init).joined(separator: "x")
+    let size = x[2...].map(String.init).joined(separator: "x")
+    return op == "conv3d" ? "\(op) \(w[1])->\(w[0]) k\(k) s\(s) @\(size)" : "\(op) \(w[0])->\(w[1]) k\(k) s\(s) @\(size)"
 }

@@ -2,70 +2,85 @@
 /// norm (rows = (n, c) pairs, affine per channel). Statistics are accumulated in Double.
 private enum AffineAxis { case column, rowChannel(channels: Int) }
 
-private func normalizeRows(_ x: Tensor, rows: Int, length: Int, eps: Float,
+private func normalizeRows(_ kind: StaticString, _ x: Tensor, rows: Int, length: Int, eps: Float,
                            weight: Tensor?, bias: Tensor?, affine: AffineAxis) -> Tensor {
-    let y = Tensor(uninitialized: x.shape)
-    let mean = Storage(count: rows), rstd = Storage(count: rows)
-    let px = x.pointer, py = y.pointer
-    let pw = weight?.pointer, pb = bias?.pointer
-    let pm = mean.pointer, pr = rstd.pointer
-    Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
-        for r in range {
-            let row = px + r * length, out = py + r * length
-            let mu = Float(Kernels.sumDouble(row, count: length) / Double(length))
-            let variance = Kernels.sumSquaredDeviation(row, count: length, mean: mu) / Double(length)
-            let s = Float(1 / (variance + Double(eps)).squareRoot())
-            pm[r] = mu; pr[r] = s
-            switch affine {
-            case .column:
-                if let pw, let pb {
-                    for i in 0..<length { out[i] = (row[i] - mu) * s * pw[i] + pb[i] }
-                } else {
-                    for i in 0..<length { out[i] = (row[i] - mu) * s }
-                }
-            case .rowChannel(let channels):
-                let c = r % channels
-                let a = s * (pw?[c] ?? 1), b = (pb?[c] ?? 0) - mu * a
-                for i in 0..<length { out[i] = row[i] * a + b }
-            }
-        }
-    }
-    let inputs = [x] + [weight, bias].compactMap { $0 }
-    return y.recording(inputs) { gy in
-        // The statistics live as long as this closure, which must therefore hold their storage.
-        let pm = mean.pointer, pr = rstd.pointer, pg = gy.pointer
-        if let weight, weight.requiresGrad { accumulateWeightGradient(weight, pg, px, pm, pr, rows, length, affine) }
-        if let bias, bias.requiresGrad {
-            switch affine {
-            case .column:
-                Kernels.accumulateReduced(pg, shape: [rows, length], into: bias.gradAccumulator().pointer, dstShape: [length])
-            case .rowChannel(let channels):
-                let gb = bias.gradAccumulator().pointer
-                for r in 0..<rows { gb[r % channels] += Kernels.sum(pg + r * length, count: length) }
-            }
-        }
-        guard x.requiresGrad else { return }
-        let gx = x.gradAccumulator().pointer
+    Profiler.measure(kind, .forward) {
+        let y = Tensor(uninitialized: x.shape)
+        let mean = Storage(count: rows), rstd = Storage(count: rows)
+        let px = x.pointer, py = y.pointer
+        let pw = weight?.pointer, pb = bias?.pointer
+        let pm = mean.pointer, pr = rstd.pointer
         Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
-            let scaled = Storage(count: length)
-            let dxhat = scaled.pointer
             for r in range {
-                let row = px + r * length, g = pg + r * length, out = gx + r * length
-                let mu = pm[r], s = pr[r]
+                let row = px + r * length, out = py + r * length
+                let mu = Float(Kernels.sumDouble(row, count: length) / Double(length))
+                let variance = Kernels.sumSquaredDeviation(row, count: length, mean: mu) / Double(length)
+                let s = Float(1 / (variance + Double(eps)).squareRoot())
+                pm[r] = mu; pr[r] = s
                 switch affine {
                 case .column:
-                    if let pw { for i in 0..<length { dxhat[i] = g[i] * pw[i] } } else { dxhat.update(from: g, count: length) }
+                    if let pw, let pb {
+                        for i in 0..<length { out[i] = (row[i] - mu) * s * pw[i] + pb[i] }
+                    } else {
+                        for i in 0..<length { out[i] = (row[i] - mu) * s }
+                    }
                 case .rowChannel(let channels):
-                    let w = pw?[r % channels] ?? 1
-                    for i in 0..<length { dxhat[i] = g[i] * w }
+                    let c = r % channels
+                    let a = s * (pw?[c] ?? 1), b = (pb?[c] ?? 0) - mu * a
+                    for i in 0..<length { out[i] = row[i] * a + b }
                 }
-                var sumG = 0.0, sumGX = 0.0
-                for i in 0..<length {
-                    sumG += Double(dxhat[i])
-                    sumGX += Double(dxhat[i] * (row[i] - mu))
+            }
+        }
+        let inputs = [x] + [weight, bias].compactMap { $0 }
+        return y.recording(kind, inputs) { gy in
+            // The statistics live as long as this closure, which must therefore hold their storage.
+            let pm = mean.pointer, pr = rstd.pointer, pg = gy.pointer
+            switch affine {
+            case .column:
+                if let weight, weight.requiresGrad { accumulateWeightGradient(weight, pg, px, pm, pr, rows, length, affine) }
+                if let bias, bias.requiresGrad {
+                    Kernels.accumulateReduced(pg, shape: [rows, length], into: bias.gradAccumulator().pointer, dstShape: [length])
                 }
-                let meanG = Float(sumG / Double(length)), meanGX = Float(sumGX / Double(length)) * s
-                for i in 0..<length { out[i] += s * (dxhat[i] - meanG - (row[i] - mu) * s * meanGX) }
+                guard x.requiresGrad else { return }
+                let (target, overwrite) = x.gradientTarget()
+                let gx = target.pointer
+                Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
+                    for r in range {
+                        let row = px + r * length, g = pg + r * length, out = gx + r * length
+                        Kernels.normalizationBackwardRow(x: row, gradient: g, columnWeight: pw, rowWeight: 1, mean: pm[r],
+                                                         rstd: pr[r], count: length, into: out, accumulate: !overwrite)
+                    }
+                }
+            case .rowChannel(let channels):
+                // One pass per row gives Σg and Σg·(x − μ): the bias gradient, the weight gradient and
+                // the two means of the data gradient.
+                let sums = Storage(count: 2 * rows)
+                let sg = sums.pointer, sgx = sums.pointer + rows
+                let gxTarget = x.requiresGrad ? x.gradientTarget() : nil
+                let gx = gxTarget?.tensor.pointer
+                Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
+                    for r in range {
+                        let row = px + r * length, g = pg + r * length
+                        let (a, b) = Kernels.sumAndCenteredDot(g, row, mean: pm[r], count: length)
+                        sg[r] = Float(a); sgx[r] = Float(b)
+                        if let gx {
+                            let w = pw?[r % channels] ?? 1
+                            let s = pr[r], n = Double(length)
+                            let meanG = Float(a / n) * w, meanGX = Float(b / n) * w * s
+                            Kernels.instanceNormBackwardRow(x: row, gradient: g, weight: w, mean: pm[r], rstd: s,
+                                                            meanG: meanG, meanGX: meanGX, count: length,
+                                                            into: gx + r * length, accumulate: !(gxTarget?.overwrite ?? false))
+                        }
+                    }
+                }
+                if let weight, weight.requiresGrad {
+                    let gw = weight.gradAccumulator().pointer
+                    for r in 0..<rows { gw[r % channels] += sgx[r] * pr[r] }
+                }
+                if let bias, bias.requiresGrad {
+                    let gb = bias.gradAccumulator().pointer
+                    for r in 0..<rows { gb[r % channels] += sg[r] }
+                }
             }
         }
     }
@@ -94,13 +109,13 @@ private func accumulateWeightGradient(_ weight: Tensor, _ pg: UnsafePointer<Floa
 /// Layer norm over the last axis (PyTorch's LayerNorm(normalized_shape = last dim)).
 public func layerNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
     let length = x.shape[x.rank - 1]
-    return normalizeRows(x, rows: x.count / length, length: length, eps: eps, weight: weight, bias: bias, affine: .column)
+    return normalizeRows("layerNorm", x, rows: x.count / length, length: length, eps: eps, weight: weight, bias: bias, affine: .column)
 }
 
 /// Instance norm of x [N, C, spatial…] over the spatial axes, with an optional per-channel affine.
 public func instanceNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
     let channels = x.shape[1], length = x.shape[2...].reduce(1, *)
-    return normalizeRows(x, rows: x.shape[0] * channels, length: length, eps: eps, weight: weight, bias: bias,
+    return normalizeRows("instanceNorm", x, rows: x.shape[0] * channels, length: length, eps: eps, weight: weight, bias: bias,
                          affine: .rowChannel(channels: channels))
 }
 
@@ -141,7 +156,7 @@ public func batchNorm(_ x: Tensor, weight: Tensor?, bias: Tensor?, runningMean: 
     }
     // Training: the batch-statistics normalisation with its full backward, channels as "rows" after a permute.
     let perChannel = x.permuted([1, 0] + Array(2..<x.rank)).reshaped([channels, n * length])
-    let normalized = normalizeRows(perChannel, rows: channels, length: n * length, eps: eps,
+    let normalized = normalizeRows("batchNorm", perChannel, rows: channels, length: n * length, eps: eps,
                                    weight: weight, bias: bias, affine: .rowChannel(channels: channels))
     return normalized.reshaped([channels, n] + Array(x.shape[2...])).permuted([1, 0] + Array(2..<x.rank))
 }

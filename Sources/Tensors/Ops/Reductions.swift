@@ -1,13 +1,17 @@
 extension Tensor {
     /// Sum over `axes` (negative counts from the end), keeping them as size 1 when `keepingAxes`.
     public func sum(axes: [Int], keepingAxes: Bool = false) -> Tensor {
-        let axes = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
-        let kept = shape.indices.map { axes.contains($0) ? 1 : shape[$0] }
-        let y = Tensor(zeros: kept)
-        Kernels.accumulateReduced(pointer, shape: shape, into: y.pointer, dstShape: kept)
-        let result = keepingAxes ? y : y.reshaped(shape.indices.filter { !axes.contains($0) }.map { shape[$0] })
-        return result.recording([self]) { gy in
-            Kernels.accumulateBroadcast(gy.pointer, shape: kept, into: self.gradAccumulator().pointer, dstShape: self.shape)
+        Profiler.measure("sum", .forward) {
+            let axes = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
+            let kept = shape.indices.map { axes.contains($0) ? 1 : shape[$0] }
+            let y = Tensor(zeros: kept)
+            Kernels.accumulateReduced(pointer, shape: shape, into: y.pointer, dstShape: kept)
+            let result = keepingAxes ? y : y.reshaped(shape.indices.filter { !axes.contains($0) }.map { shape[$0] })
+            return result.recording("sum", [self]) { gy in
+                let (target, overwrite) = self.gradientTarget()
+                if overwrite { target.pointer.update(repeating: 0, count: target.count) }
+                Kernels.accumulateBroadcast(gy.pointer, shape: kept, into: target.pointer, dstShape: self.shape)
+            }
         }
     }
 

@@ -2,27 +2,41 @@
 extension Tensor {
     /// The same values under another shape; one axis may be -1.
     public func reshaped(_ newShape: [Int]) -> Tensor {
-        var newShape = newShape
-        if let hole = newShape.firstIndex(of: -1) {
-            newShape[hole] = count / newShape.enumerated().filter { $0.offset != hole }.map(\.element).reduce(1, *)
-        }
-        precondition(newShape.elementCount == count, "cannot reshape \(shape) to \(newShape)")
-        let y = Tensor(shape: newShape, storage: storage)
-        return y.recording([self]) { gy in
-            Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
+        Profiler.measure("reshape", .forward) {
+            var newShape = newShape
+            if let hole = newShape.firstIndex(of: -1) {
+                newShape[hole] = count / newShape.enumerated().filter { $0.offset != hole }.map(\.element).reduce(1, *)
+            }
+            precondition(newShape.elementCount == count, "cannot reshape \(shape) to \(newShape)")
+            let y = Tensor(shape: newShape, storage: storage)
+            return y.recording("reshape", [self]) { gy in
+                if self.grad == nil {
+                    // The same values under this tensor's shape: share the storage. The walk drops
+                    // gy's own reference right after this closure, so nothing else writes to it.
+                    self.grad = Tensor(shape: self.shape, storage: gy.storage)
+                } else {
+                    Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
+                }
+            }
         }
     }
 
     /// Axes reordered: result axis i is input axis `order[i]` (PyTorch's `permute`).
     public func permuted(_ order: [Int]) -> Tensor {
-        precondition(order.sorted() == Array(0..<rank), "permutation \(order) for rank \(rank)")
-        let outShape = order.map { shape[$0] }
-        let inStrides = shape.strides
-        let y = Tensor(uninitialized: outShape)
-        Kernels.permute(pointer, strides: order.map { inStrides[$0] }, shape: outShape, into: y.pointer)
-        return y.recording([self]) { gy in
-            Kernels.scatterAdd(gy.pointer, shape: outShape, into: self.gradAccumulator().pointer,
-                               strides: order.map { inStrides[$0] })
+        Profiler.measure("permute", .forward) {
+            precondition(order.sorted() == Array(0..<rank), "permutation \(order) for rank \(rank)")
+            let outShape = order.map { shape[$0] }
+            let inStrides = shape.strides
+            let y = Tensor(uninitialized: outShape)
+            Kernels.permute(pointer, strides: order.map { inStrides[$0] }, shape: outShape, into: y.pointer)
+            return y.recording("permute", [self]) { gy in
+                let (target, overwrite) = self.gradientTarget()
+                if overwrite {
+                    Kernels.scatter(gy.pointer, shape: outShape, into: target.pointer, strides: order.map { inStrides[$0] })
+                } else {
+                    Kernels.scatterAdd(gy.pointer, shape: outShape, into: target.pointer, strides: order.map { inStrides[$0] })
+                }
+            }
         }
     }
 
@@ -34,14 +48,16 @@ extension Tensor {
 
     /// The sub-tensor `ranges[i]` along each axis (a missing range keeps the whole axis).
     public func slice(_ ranges: [Range<Int>?]) -> Tensor {
-        let bounds = shape.indices.map { axis in axis < ranges.count ? ranges[axis] ?? 0..<shape[axis] : 0..<shape[axis] }
-        let outShape = bounds.map(\.count)
-        let strides = shape.strides
-        let start = zip(bounds, strides).map { $0.lowerBound * $1 }.reduce(0, +)
-        let y = Tensor(uninitialized: outShape)
-        Kernels.gather(pointer + start, strides: strides, shape: outShape, into: y.pointer)
-        return y.recording([self]) { gy in
-            Kernels.scatterAdd(gy.pointer, shape: outShape, into: self.gradAccumulator().pointer + start, strides: strides)
+        Profiler.measure("slice", .forward) {
+            let bounds = shape.indices.map { axis in axis < ranges.count ? ranges[axis] ?? 0..<shape[axis] : 0..<shape[axis] }
+            let outShape = bounds.map(\.count)
+            let strides = shape.strides
+            let start = zip(bounds, strides).map { $0.lowerBound * $1 }.reduce(0, +)
+            let y = Tensor(uninitialized: outShape)
+            Kernels.gather(pointer + start, strides: strides, shape: outShape, into: y.pointer)
+            return y.recording("slice", [self]) { gy in
+                Kernels.scatterAdd(gy.pointer, shape: outShape, into: self.gradAccumulator().pointer + start, strides: strides)
+            }
         }
     }
 
@@ -54,32 +70,40 @@ extension Tensor {
 
     /// Zero padding: `padding[i] = (before, after)` for axis i (missing axes unpadded).
     public func padded(_ padding: [(Int, Int)]) -> Tensor {
-        let pads = shape.indices.map { $0 < padding.count ? padding[$0] : (0, 0) }
-        if pads.allSatisfy({ $0 == (0, 0) }) { return self }
-        let outShape = shape.indices.map { shape[$0] + pads[$0].0 + pads[$0].1 }
-        let outStrides = outShape.strides
-        let start = shape.indices.map { pads[$0].0 * outStrides[$0] }.reduce(0, +)
-        let y = Tensor(zeros: outShape)
-        Kernels.scatterAdd(pointer, shape: shape, into: y.pointer + start, strides: outStrides)
-        return y.recording([self]) { gy in
-            let g = self.gradAccumulator()
-            let tmp = Tensor(uninitialized: self.shape)
-            Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: tmp.pointer)
-            Kernels.add(tmp.pointer, into: g.pointer, count: g.count)
+        Profiler.measure("pad", .forward) {
+            let pads = shape.indices.map { $0 < padding.count ? padding[$0] : (0, 0) }
+            if pads.allSatisfy({ $0 == (0, 0) }) { return self }
+            let outShape = shape.indices.map { shape[$0] + pads[$0].0 + pads[$0].1 }
+            let outStrides = outShape.strides
+            let start = shape.indices.map { pads[$0].0 * outStrides[$0] }.reduce(0, +)
+            let y = Tensor(zeros: outShape)
+            Kernels.scatterAdd(pointer, shape: shape, into: y.pointer + start, strides: outStrides)
+            return y.recording("pad", [self]) { gy in
+                let (target, overwrite) = self.gradientTarget()
+                if overwrite {
+                    Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: target.pointer)
+                } else {
+                    let tmp = Tensor(uninitialized: self.shape)
+                    Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: tmp.pointer)
+                    Kernels.add(tmp.pointer, into: target.pointer, count: target.count)
+                }
+            }
         }
     }
 
     /// The tensor mirrored along `axes` (torch.flip).
     public func flipped(axes: [Int]) -> Tensor {
-        let axes = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
-        guard !axes.isEmpty else { return self }
-        let own = shape.strides
-        let strides = shape.indices.map { axes.contains($0) ? -own[$0] : own[$0] }
-        let start = axes.map { (shape[$0] - 1) * own[$0] }.reduce(0, +)
-        let y = Tensor(uninitialized: shape)
-        Kernels.gather(pointer + start, strides: strides, shape: shape, into: y.pointer)
-        return y.recording([self]) { gy in
-            Kernels.scatterAdd(gy.pointer, shape: self.shape, into: self.gradAccumulator().pointer + start, strides: strides)
+        Profiler.measure("flip", .forward) {
+            let axes = Set(axes.map { $0 < 0 ? $0 + rank : $0 })
+            guard !axes.isEmpty else { return self }
+            let own = shape.strides
+            let strides = shape.indices.map { axes.contains($0) ? -own[$0] : own[$0] }
+            let start = axes.map { (shape[$0] - 1) * own[$0] }.reduce(0, +)
+            let y = Tensor(uninitialized: shape)
+            Kernels.gather(pointer + start, strides: strides, shape: shape, into: y.pointer)
+            return y.recording("flip", [self]) { gy in
+                Kernels.scatterAdd(gy.pointer, shape: self.shape, into: self.gradAccumulator().pointer + start, strides: strides)
+            }
         }
     }
 
@@ -98,30 +122,39 @@ extension Tensor {
 
     /// Joins tensors along `axis`; all other axes must agree.
     public static func concatenate(_ parts: [Tensor], axis: Int) -> Tensor {
-        let first = parts[0]
-        let axis = axis < 0 ? axis + first.rank : axis
-        var outShape = first.shape
-        outShape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
-        for part in parts {
-            precondition(part.rank == first.rank && part.shape.indices.allSatisfy { $0 == axis || part.shape[$0] == first.shape[$0] },
-                         "cannot concatenate \(parts.map(\.shape)) along axis \(axis)")
-        }
-        let outer = outShape[..<axis].reduce(1, *)
-        let outRow = outShape[axis...].reduce(1, *)
-        let y = Tensor(uninitialized: outShape)
-        var offsets: [Int] = []
-        var offset = 0
-        for part in parts {
-            offsets.append(offset)
-            let row = part.shape[axis...].reduce(1, *)
-            for o in 0..<outer { (y.pointer + o * outRow + offset).update(from: part.pointer + o * row, count: row) }
-            offset += row
-        }
-        return y.recording(parts) { gy in
-            for (part, offset) in zip(parts, offsets) where part.requiresGrad {
+        Profiler.measure("concatenate", .forward) {
+            let first = parts[0]
+            let axis = axis < 0 ? axis + first.rank : axis
+            var outShape = first.shape
+            outShape[axis] = parts.map { $0.shape[axis] }.reduce(0, +)
+            for part in parts {
+                precondition(part.rank == first.rank && part.shape.indices.allSatisfy { $0 == axis || part.shape[$0] == first.shape[$0] },
+                             "cannot concatenate \(parts.map(\.shape)) along axis \(axis)")
+            }
+            let outer = outShape[..<axis].reduce(1, *)
+            let outRow = outShape[axis...].reduce(1, *)
+            let y = Tensor(uninitialized: outShape)
+            var offsets: [Int] = []
+            var offset = 0
+            for part in parts {
+                offsets.append(offset)
                 let row = part.shape[axis...].reduce(1, *)
-                let g = part.gradAccumulator().pointer
-                for o in 0..<outer { Kernels.add(gy.pointer + o * outRow + offset, into: g + o * row, count: row) }
+                for o in 0..<outer { (y.pointer + o * outRow + offset).update(from: part.pointer + o * row, count: row) }
+                offset += row
+            }
+            return y.recording("concatenate", parts) { gy in
+                for (part, offset) in zip(parts, offsets) where part.requiresGrad {
+                    let row = part.shape[axis...].reduce(1, *)
+                    let (target, overwrite) = part.gradientTarget()
+                    let g = target.pointer
+                    for o in 0..<outer {
+                        if overwrite {
+                            Kernels.copy(gy.pointer + o * outRow + offset, into: g + o * row, count: row)
+                        } else {
+                            Kernels.add(gy.pointer + o * outRow + offset, into: g + o * row, count: row)
+                        }
+                    }
+                }
             }
         }
     }

@@ -27,23 +27,13 @@ public final class Adam: Optimizer {
         let correction1 = 1 - pow(Double(beta1), t), correction2 = 1 - pow(Double(beta2), t)
         let stepSize = Float(Double(learningRate) / correction1)
         let rootCorrection2 = Float(correction2.squareRoot())
-        let (b1, b2, eps, lr, wd) = (beta1, beta2, epsilon, learningRate, weightDecay)
-        let (ams, decoupled) = (amsgrad, decoupledWeightDecay)
         for (index, (_, parameter)) in parameters.enumerated() {
             guard let grad = parameter.grad else { continue }
-            let p = parameter.value.pointer, g = grad.pointer, pm = m[index].pointer, pv = v[index].pointer
-            let pmax = ams ? vMax[index].pointer : pv
-            Kernels.parallelMap(parameter.value.count) { range in
-                for i in range {
-                    var gi = g[i]
-                    if decoupled { p[i] *= 1 - lr * wd } else { gi += wd * p[i] }
-                    pm[i] = b1 * pm[i] + (1 - b1) * gi
-                    pv[i] = b2 * pv[i] + (1 - b2) * gi * gi
-                    var second = pv[i]
-                    if ams { pmax[i] = max(pmax[i], pv[i]); second = pmax[i] }
-                    p[i] -= stepSize * pm[i] / (second.squareRoot() / rootCorrection2 + eps)
-                }
-            }
+            Kernels.adamUpdate(parameter: parameter.value.pointer, gradient: grad.pointer, m: m[index].pointer,
+                               v: v[index].pointer, vMax: amsgrad ? vMax[index].pointer : nil, count: parameter.value.count,
+                               stepSize: stepSize, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                               rootCorrection2: rootCorrection2, learningRate: learningRate, weightDecay: weightDecay,
+                               decoupled: decoupledWeightDecay)
             parameter.markUpdated()
         }
     }

@@ -1,0 +1,135 @@
+#!/usr/bin/env python3
+"""PyTorch + MONAI side of scripts/bench-vs-pytorch: one configuration per process.
+
+Protocol of ../shared/ANCHORS.md: 2 threads, float32, batch 1, train mode,
+DiceCELoss(to_onehot_y=True, softmax=True), Adam; median of N timed steps after 2 warm-ups.
+Forward: eval mode under no_grad, median of N after 1 warm-up. Peak = the process's VmHWM.
+LoRA: r = 8, alpha = 16 on every block's qkv / out_proj (Swin: attn.proj) / linear1 / linear2 as a
+plain module wrapper; decoders and the output block stay trainable, everything else is frozen.
+
+Prints one JSON object on stdout, in `harness bench --json`'s format.
+"""
+import argparse
+import json
+import math
+import os
+import resource
+import time
+
+
+def peak_rss_mb():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--model", default="unetr-cpu", choices=["unetr-cpu", "swinunetr-cpu"])
+    parser.add_argument("--method", default="full", choices=["full", "lora"])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+
+    import torch
+    import torch.nn as nn
+    from monai.losses import DiceCELoss
+    from monai.networks.nets import UNETR, SwinUNETR
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    if args.model == "unetr-cpu":
+        model = UNETR(in_channels=1, out_channels=2, img_size=(64, 64, 64), feature_size=16, hidden_size=384,
+                      mlp_dim=1536, num_heads=6, proj_type="conv", norm_name="instance", res_block=True)
+        targets = ("qkv", "out_proj", "linear1", "linear2")
+    else:
+        try:
+            model = SwinUNETR(in_channels=1, out_channels=2, feature_size=24, depths=(2, 2, 2, 2),
+                              num_heads=(3, 6, 12, 24))
+        except TypeError:  # MONAI < 1.5 also wanted img_size
+            model = SwinUNETR(img_size=(64, 64, 64), in_channels=1, out_channels=2, feature_size=24,
+                              depths=(2, 2, 2, 2), num_heads=(3, 6, 12, 24))
+        targets = ("qkv", "attn.proj", "linear1", "linear2")
+
+    class LoRALinear(nn.Module):
+        def __init__(self, base, r=8, alpha=16):
+            super().__init__()
+            self.base = base
+            self.lora_A = nn.Linear(base.in_features, r, bias=False)
+            self.lora_B = nn.Linear(r, base.out_features, bias=False)
+            nn.init.kaiming_uniform_(self.lora_A.weight, a=math.sqrt(5))
+            nn.init.zeros_(self.lora_B.weight)
+            self.scaling = alpha / r
+
+        def forward(self, x):
+            return self.base(x) + self.lora_B(self.lora_A(x)) * self.scaling
+
+    if args.method == "lora":
+        for p in model.parameters():
+            p.requires_grad_(False)
+        matched = []
+        for name, module in list(model.named_modules()):
+            for child_name, child in list(module.named_children()):
+                full = f"{name}.{child_name}" if name else child_name
+                if isinstance(child, nn.Linear) and any(full == t or full.endswith("." + t) for t in targets):
+                    setattr(module, child_name, LoRALinear(child))
+                    matched.append(full)
+        assert matched, "LoRA matched no layer"
+        for name, module in model.named_children():
+            if name.startswith("decoder") or name == "out":
+                for p in module.parameters():
+                    p.requires_grad_(True)
+        for name, p in model.named_parameters():
+            if "lora_" in name:
+                p.requires_grad_(True)
+
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(trainable, lr=1e-4)
+    loss_fn = DiceCELoss(to_onehot_y=True, softmax=True)
+    g = torch.Generator().manual_seed(4)
+    image = torch.randn(1, 1, 64, 64, 64, generator=g)
+    label = (torch.rand(1, 1, 64, 64, 64, generator=g) < 0.3).float()
+
+    def median(values):
+        values = sorted(values)
+        return values[len(values) // 2]
+
+    model.train()
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = loss_fn(model(image), label)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(2):
+        step()
+    walls, cpus = [], []
+    for _ in range(args.repeats):
+        t0, c0 = time.perf_counter(), time.process_time()
+        step()
+        cpus.append(time.process_time() - c0)
+        walls.append(time.perf_counter() - t0)
+
+    model.eval()
+    with torch.no_grad():
+        model(image)
+        forwards = []
+        for _ in range(args.repeats):
+            t0 = time.perf_counter()
+            model(image)
+            forwards.append(time.perf_counter() - t0)
+
+    print(json.dumps({
+        "bench": args.model, "method": args.method, "train_step_s": median(walls),
+        "train_step_cpu_s": median(cpus), "forward_s": median(forwards), "peak_rss_mb": peak_rss_mb(),
+        "trainable_parameters": sum(p.numel() for p in trainable), "framework": "pytorch",
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+    }, sort_keys=True))
+
+
+if __name__ == "__main__":
+    main()
