@@ -44,6 +44,7 @@ public enum DiagnosisFeature: String, CaseIterable, Codable, Sendable {
     /// Hippocampal volume as a fraction of intracranial volume, in per mille.
     case leftHippocampusPerICV = "left_hippocampus_per_icv"
     case rightHippocampusPerICV = "right_hippocampus_per_icv"
+    case totalHippocampusPerICV = "total_hippocampus_per_icv"
     case intracranialVolume = "icv"
     case age
     case female
@@ -57,6 +58,7 @@ public enum DiagnosisFeature: String, CaseIterable, Codable, Sendable {
         case .totalHippocampus: subject.leftHippocampus + subject.rightHippocampus
         case .leftHippocampusPerICV: 1000 * subject.leftHippocampus / subject.intracranialVolume
         case .rightHippocampusPerICV: 1000 * subject.rightHippocampus / subject.intracranialVolume
+        case .totalHippocampusPerICV: 1000 * (subject.leftHippocampus + subject.rightHippocampus) / subject.intracranialVolume
         case .intracranialVolume: subject.intracranialVolume
         case .age: subject.age
         case .female: subject.sex == .female ? 1 : 0
@@ -70,6 +72,67 @@ public enum DiagnosisFeature: String, CaseIterable, Codable, Sendable {
         [.leftHippocampus, .rightHippocampus, .intracranialVolume, .age, .female, .education]
     /// The same plus MMSE (the clinical score that largely defines the groups).
     public static let volumesDemographicsAndMMSE: [DiagnosisFeature] = volumesAndDemographics + [.mmse]
+
+    /// Whether the feature is a hippocampal volume (what a segmentation changes).
+    public var isVolume: Bool {
+        switch self {
+        case .leftHippocampus, .rightHippocampus, .totalHippocampus, .leftHippocampusPerICV, .rightHippocampusPerICV,
+             .totalHippocampusPerICV: true
+        default: false
+        }
+    }
+
+    /// The per-ICV variant of a volume feature (per mille of intracranial volume); other features unchanged.
+    public var normalisedByICV: DiagnosisFeature {
+        switch self {
+        case .leftHippocampus: .leftHippocampusPerICV
+        case .rightHippocampus: .rightHippocampusPerICV
+        case .totalHippocampus: .totalHippocampusPerICV
+        default: self
+        }
+    }
+
+    /// Whether the feature reads the intracranial volume.
+    public var needsICV: Bool {
+        switch self {
+        case .intracranialVolume, .leftHippocampusPerICV, .rightHippocampusPerICV, .totalHippocampusPerICV: true
+        default: false
+        }
+    }
+
+    /// Spec names: the raw values above, and the short spellings `left_volume`, `right_volume`,
+    /// `total_volume`, `sex` (= female), `icv`.
+    public init?(specName name: String) {
+        switch name.lowercased() {
+        case "left_volume": self = .leftHippocampus
+        case "right_volume": self = .rightHippocampus
+        case "total_volume": self = .totalHippocampus
+        case "left_volume_per_icv": self = .leftHippocampusPerICV
+        case "right_volume_per_icv": self = .rightHippocampusPerICV
+        case "total_volume_per_icv": self = .totalHippocampusPerICV
+        case "sex": self = .female
+        default:
+            guard let feature = DiagnosisFeature(rawValue: name.lowercased()) else { return nil }
+            self = feature
+        }
+    }
+
+    /// The short spec name (what tables print).
+    public var specName: String {
+        switch self {
+        case .leftHippocampus: "left_volume"
+        case .rightHippocampus: "right_volume"
+        case .totalHippocampus: "total_volume"
+        case .leftHippocampusPerICV: "left_volume_per_icv"
+        case .rightHippocampusPerICV: "right_volume_per_icv"
+        case .totalHippocampusPerICV: "total_volume_per_icv"
+        case .female: "sex"
+        default: rawValue
+        }
+    }
+
+    public static let specNames = ["left_volume", "right_volume", "total_volume", "left_volume_per_icv", "right_volume_per_icv",
+                                   "total_volume_per_icv", "icv", "age", "sex", "education", "mmse"]
 }
 
 /// A binary task: `negative` is label 0, `positive` label 1.

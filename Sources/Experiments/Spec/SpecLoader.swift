@@ -58,7 +58,7 @@ public enum SpecLoader {
     }
 
     /// A copy of the tree with `${VAR}` expanded in every string, counting nodes as aliases expand.
-    private static func expand(_ node: Node, path: [String], environment: [String: String], budget: inout Int,
+    static func expand(_ node: Node, path: [String], environment: [String: String], budget: inout Int,
                                issues: inout [SpecIssue], located: LocatedText) throws -> Node {
         budget -= 1
         if budget < 0 {

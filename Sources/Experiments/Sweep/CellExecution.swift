@@ -28,7 +28,7 @@ struct CellExecution {
             record.validationCases = dataset.splits.validation
             record.testCases = dataset.splits.test
             let model = try makeBackbone(cell.backbone.config, seed: cell.seed)
-            if let startingWeights { try loadStartingWeights(startingWeights, into: model) }
+            if let startingWeights { try Self.loadStartingWeights(startingWeights, into: model) }
             var rng = RandomGenerator(seed: cell.seed, stream: "method")
             let adaptation = try cell.method.method.apply(to: model, rng: &rng)
             record.parameters = .init(total: model.parameterCount, backbone: adaptation.backboneParameterCount,
@@ -127,7 +127,7 @@ struct CellExecution {
         var results: [CellRecord.CaseResult] = []
         for (n, c) in cases.enumerated() {
             var labels = argmaxLabels(sums[n]!).values
-            labels = try postProcess(labels, gridSize: c.gridSize)
+            labels = try Self.postProcess(labels, gridSize: c.gridSize, settings: settings)
             if settings.savePredictions {
                 let url = store.root.appendingPathComponent("predictions/\(cell.key)/\(c.id).nii.gz")
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -154,8 +154,7 @@ struct CellExecution {
     }
 
     /// The papers' post-processing: drop components under N voxels (6-connectivity), keep the largest k.
-    private func postProcess(_ labels: [Float], gridSize: [Int]) throws -> [Float] {
-        let settings = spec.evaluation
+    static func postProcess(_ labels: [Float], gridSize: [Int], settings: EvaluationSettings) throws -> [Float] {
         guard settings.minimumComponent != nil || settings.keepLargest != nil else { return labels }
         guard let grid = Grid3D(shape: gridSize) else { return labels }
         var map = labels.map { Int32($0) }
@@ -170,7 +169,7 @@ struct CellExecution {
 
     /// Loads the starting weights; an output block of another class count (a source task with other
     /// labels) is left at its initialisation, since the head trains anyway.
-    private func loadStartingWeights(_ url: URL, into model: any Backbone) throws {
+    static func loadStartingWeights(_ url: URL, into model: any Backbone) throws {
         let archive = try SafetensorsArchive.read(contentsOf: url)
         let shapes = Dictionary(model.stateDict().map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
         var tensors: [String: Tensor] = [:]

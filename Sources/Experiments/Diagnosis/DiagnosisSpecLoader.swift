@@ -1,0 +1,119 @@
+import Backbones
+import Foundation
+import Yams
+
+/// Reads a diagnosis spec with the conventions of `SpecLoader`: size and alias bounds, `${VAR}`
+/// expansion, unknown keys with "did you mean", wrong types with file, line and column, then the
+/// semantic checks (files that must exist, the segmenting sweep's spec and its cells, enough subjects per
+/// fold), all reported together as a `SpecError`.
+public enum DiagnosisSpecLoader {
+    public static func load(_ url: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DiagnosisSpec {
+        let file = url.path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else {
+            throw SpecError([SpecIssue(file: file, path: "", message: "no such spec file")])
+        }
+        guard (attributes[.size] as? Int ?? 0) <= SpecLoader.maximumBytes else {
+            throw SpecError([SpecIssue(file: file, path: "", message: "spec is larger than \(SpecLoader.maximumBytes) bytes")])
+        }
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
+            throw SpecError([SpecIssue(file: file, path: "", message: "spec is not readable UTF-8 text")])
+        }
+        return try parse(text, file: file, environment: environment)
+    }
+
+    public static func parse(_ text: String, file: String = "<spec>",
+                             environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DiagnosisSpec {
+        let located = LocatedText(text: text, file: file)
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                // An empty file is every default: the synthetic cohort, reference volumes.
+                return try finish(DiagnosisSpec(), expanded: try Yams.compose(yaml: "{}")!, located: located, environment: environment)
+            }
+            root = node
+        } catch let error as YamlError {
+            throw SpecError([located.issue(for: error)])
+        }
+        var budget = SpecLoader.maximumNodes
+        var issues: [SpecIssue] = []
+        let expanded = try SpecLoader.expand(root, path: [], environment: environment, budget: &budget, issues: &issues,
+                                             located: located)
+        if !issues.isEmpty { throw SpecError(issues) }
+        let spec: DiagnosisSpec
+        do {
+            spec = try YAMLDecoder().decode(DiagnosisSpec.self, from: expanded)
+        } catch let error as DecodingError {
+            throw SpecError([located.issue(for: error, in: expanded)])
+        }
+        return try finish(spec, expanded: expanded, located: located, environment: environment)
+    }
+
+    private static func finish(_ spec: DiagnosisSpec, expanded: Node, located: LocatedText,
+                               environment: [String: String]) throws -> DiagnosisSpec {
+        var spec = spec
+        let problems = spec.validate(environment: environment)
+        if !problems.isEmpty {
+            throw SpecError(problems.map { located.issue(at: $0.path, in: expanded, message: $0.message) })
+        }
+        return spec
+    }
+}
+
+extension DiagnosisSpec {
+    /// Problems decoding cannot see, each with the path of the field to fix. Loads the segmenting sweep's
+    /// spec into `sweep`.
+    mutating func validate(environment: [String: String]) -> [(path: [String], message: String)] {
+        var problems: [(path: [String], message: String)] = []
+        func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+        switch cohort {
+        case .metadata(let table):
+            if !exists(table.metadata) {
+                problems.append((["cohort", "metadata"], "cohort table \(table.metadata) does not exist"))
+            }
+            if segmentation != nil, table.images == nil {
+                problems.append((["cohort"], "segmenting a metadata cohort needs `images:` (a path template with {id})"))
+            }
+            if table.masks == nil, segmentation != nil {
+                problems.append((["cohort"], "comparing segmentations needs reference masks: add `masks:` (a path template with {id})"))
+            }
+        case .synthetic(let synthetic):
+            let cohort = synthetic.cohort
+            for (t, task) in tasks.enumerated() {
+                for group in [task.negative, task.positive] where cohort[group].count < crossValidation.folds {
+                    problems.append((["tasks", "[\(t)]"],
+                                     "task \(task) needs at least \(crossValidation.folds) \(group.rawValue) subjects (one per fold); "
+                                     + "the synthetic cohort has \(cohort[group].count): raise cohort.synthetic.subjects or lower the folds"))
+                }
+            }
+        }
+
+        if let segmentation {
+            let url = URL(fileURLWithPath: segmentation.spec)
+            if !exists(url.path) {
+                problems.append((["segmentation", "spec"], "sweep spec \(segmentation.spec) does not exist"))
+            } else {
+                do {
+                    let loaded = try SpecLoader.load(url, environment: environment)
+                    sweep = loaded
+                    func check<T>(_ key: String, _ wanted: [T]?, _ available: [String], _ label: (T) -> String) {
+                        for (i, item) in (wanted ?? []).enumerated() where !available.contains(label(item)) {
+                            let name = label(item)
+                            let hint = closestMatch(to: name, in: available).map { " (did you mean '\($0)'?)" } ?? ""
+                            problems.append((["segmentation", key, "[\(i)]"],
+                                             "\(segmentation.spec) has no \(key.dropLast()) '\(name)'\(hint); it has \(available.joined(separator: ", "))"))
+                        }
+                    }
+                    check("methods", segmentation.methods, loaded.methods.map(\.label)) { $0 }
+                    check("budgets", segmentation.budgets, loaded.budgets.map(\.label)) { $0.label }
+                    check("backbones", segmentation.backbones, loaded.backbones.map(\.label)) { $0 }
+                    check("datasets", segmentation.datasets, loaded.datasets.map(\.name)) { $0 }
+                    check("seeds", segmentation.seeds, loaded.seeds.map { String($0) }) { String($0) }
+                } catch {
+                    problems.append((["segmentation", "spec"], "the sweep spec does not load:\n\(error)"))
+                }
+            }
+        }
+        return problems
+    }
+}
