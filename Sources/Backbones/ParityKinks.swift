@@ -27,6 +27,11 @@ final class KinkControl: @unchecked Sendable {  // lives in one parity run's tas
         /// |gradient arriving at the activation's output| there, relative to that gradient's largest
         /// magnitude: how much taking the other branch can change the gradients upstream.
         var impact = 0.0
+        /// That gradient itself: taking the other branch adds (other slope − this slope)·gradient to
+        /// the gradient of the activation's input at this element.
+        var gradient: Float = 0
+        /// The change of this element's input gradient if the other branch is taken.
+        func flipDelta(slope: Float = 0.01) -> Float { (value > 0 ? slope - 1 : 1 - slope) * gradient }
     }
 
     /// Relative distance to zero below which the branch is float32 noise (our measured error on these
@@ -36,11 +41,18 @@ final class KinkControl: @unchecked Sendable {  // lives in one parity run's tas
     private(set) var calls = 0
     private(set) var candidates: [Candidate] = []
     let flipped: Set<Site>
+    /// Sites whose input values a probing pass records (activation call → flat indices).
+    let probes: [Int: [Int]]
+    private(set) var probed: [Site: Float] = [:]
 
-    init(flipped: Set<Site> = []) { self.flipped = flipped }
+    init(flipped: Set<Site> = [], probing sites: [Site] = []) {
+        self.flipped = flipped
+        probes = Dictionary(grouping: sites, by: \.call).mapValues { $0.map(\.index) }
+    }
 
     func activation(_ x: Tensor, slope: Float = 0.01) -> Tensor {
         defer { calls += 1 }
+        for index in probes[calls] ?? [] { probed[Site(call: calls, index: index)] = x[flat: index] }
         let scale = Kernels.maxAbs(x.pointer, count: x.count)
         let limit = Float(Self.ambiguity) * scale
         var mask: Tensor?
@@ -68,7 +80,8 @@ final class KinkControl: @unchecked Sendable {  // lives in one parity run's tas
         return output.observingGradient { [self] gradient in
             let scale = Double(Kernels.maxAbs(gradient.pointer, count: gradient.count))
             for i in mine {
-                candidates[i].impact = Double(abs(gradient[flat: candidates[i].site.index])) / max(scale, .leastNormalMagnitude)
+                candidates[i].gradient = gradient[flat: candidates[i].site.index]
+                candidates[i].impact = Double(abs(candidates[i].gradient)) / max(scale, .leastNormalMagnitude)
             }
         }
     }

@@ -165,7 +165,7 @@ final class ReportFormatTests: XCTestCase {
         let records = try ReportFixture.load().records
         let written = try writeReport(records: records, spec: "fixture-study", settings: ReportSettings(), to: folder)
         XCTAssertEqual(Set(written.map(\.lastPathComponent)), [
-            "report.md", "report.csv", "report.tex", "report.html",
+            "report.md", "report.csv", "cases.csv", "report.tex", "report.html",
             "dice-vs-budget-msd-hippocampus.svg", "dice-vs-parameters-msd-hippocampus.svg",
         ])
         let listing = try FileManager.default.contentsOfDirectory(atPath: folder.path)
@@ -177,13 +177,29 @@ final class ReportFormatTests: XCTestCase {
         let only = try temporaryFolder("report-csv")
         defer { try? FileManager.default.removeItem(at: only) }
         let csvOnly = try writeReport(records: records, spec: "s", settings: ReportSettings(formats: [.csv]), to: only.appendingPathComponent("nested"))
-        XCTAssertEqual(csvOnly.map(\.lastPathComponent), ["report.csv"])
+        XCTAssertEqual(csvOnly.map(\.lastPathComponent), ["report.csv", "cases.csv"])
 
         // A data set name cannot steer plot files out of the folder.
         var hostile = records
         for i in hostile.indices { hostile[i].dataset = "../../etc/x y" }
         let names = try writeReport(records: hostile, spec: "s", settings: ReportSettings(formats: [.svg]), to: only).map(\.lastPathComponent)
         XCTAssertEqual(names, ["dice-vs-budget-______etc_x_y.svg", "dice-vs-parameters-______etc_x_y.svg"])
+    }
+
+    func testCaseCSVHasOneRowPerCaseAndLabelOfEachFinishedCell() throws {
+        let records = try ReportFixture.load().records
+        let lines = Report(records: records, spec: "s").caseMetricsCSV().components(separatedBy: "\r\n").dropLast()
+        XCTAssertEqual(lines.first, Report.caseCSVColumns.joined(separator: ","))
+        let done = records.filter { $0.status == .done }
+        let expected = done.reduce(0) { sum, r in sum + r.cases.reduce(0) { $0 + $1.metrics.keys.count } }
+        XCTAssertGreaterThan(expected, 0)
+        XCTAssertEqual(lines.count - 1, expected)
+        // The first data row carries its case's Dice exactly as recorded.
+        let first = done[0], result = first.cases[0], label = result.metrics.keys[0]
+        let fields = lines[1].components(separatedBy: ",")
+        XCTAssertEqual(fields[Report.caseCSVColumns.firstIndex(of: "case")!], result.id)
+        XCTAssertEqual(fields[Report.caseCSVColumns.firstIndex(of: "label")!], label)
+        XCTAssertEqual(Double(fields[Report.caseCSVColumns.firstIndex(of: "dice")!]), result.metrics[label]!.dice)
     }
 
     func testNumberFormats() throws {
@@ -208,7 +224,7 @@ final class ReportFormatTests: XCTestCase {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("hippopeft-report-demo")
         let records = Hostile.records(try ReportFixture.load().records)
         let written = try writeReport(records: records, spec: "fixture-study", settings: ReportSettings(), to: folder)
-        XCTAssertEqual(written.count, 6)
+        XCTAssertEqual(written.count, 7)
         print("demo report: \(folder.path)/report.html")
     }
 }

@@ -77,3 +77,19 @@ methods: [linear_probe, lora]
 training: {epochs: 2, batch_size: 2, validate_every: 1, keep_last: 2}
 evaluation: {checkpoint: ensemble}
 """
+
+/// The paths (`cases[0].metrics.dice`) at which two decoded JSON values differ.
+func jsonDifferences(_ a: Any, _ b: Any, path: String = "") -> [String] {
+    switch (a, b) {
+    case let (x as [String: Any], y as [String: Any]):
+        return Set(x.keys).union(y.keys).sorted().flatMap { key -> [String] in
+            guard let u = x[key], let v = y[key] else { return ["\(path).\(key) (missing on one side)"] }
+            return jsonDifferences(u, v, path: "\(path).\(key)")
+        }
+    case let (x as [Any], y as [Any]):
+        guard x.count == y.count else { return ["\(path) (\(x.count) vs \(y.count) elements)"] }
+        return zip(x, y).enumerated().flatMap { jsonDifferences($1.0, $1.1, path: "\(path)[\($0)]") }
+    default:
+        return (a as? NSObject)?.isEqual(b) == true ? [] : ["\(path): \(a) vs \(b)"]
+    }
+}

@@ -177,12 +177,15 @@ public struct Report: Sendable {
     public var failedCells: Int
     /// Records left out because another record of the same coordinates superseded them.
     public var superseded: [String]
+    /// The records the tables were built from (one per coordinates), for the per-case CSV.
+    public var records: [CellRecord]
 
     public init(records: [CellRecord], spec: String, settings: ReportSettings = ReportSettings(), order: ReportOrder = ReportOrder()) {
         self.spec = spec
         self.settings = settings
         let (kept, superseded) = Self.deduplicate(records)
         self.superseded = superseded
+        self.records = kept
         recordCount = kept.count
         failedCells = kept.filter { $0.status == .failed }.count
         datasets = order.arrange(order.datasets, kept.map(\.dataset))

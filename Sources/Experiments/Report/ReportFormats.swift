@@ -393,7 +393,10 @@ extension Report {
             }
         }
         if formats.contains(.markdown) { try put(markdown(plotFiles: plotFiles), "report.md") }
-        if formats.contains(.csv) { try put(csv(), "report.csv") }
+        if formats.contains(.csv) {
+            try put(csv(), "report.csv")
+            try put(caseMetricsCSV(), "cases.csv")
+        }
         if formats.contains(.latex) { try put(latex(), "report.tex") }
         if formats.contains(.html) { try put(html(), "report.html") }
         return written

@@ -23,8 +23,8 @@ public struct CellRecord: Codable, Sendable {
         public var inferenceSeconds: Double
         public var peakResidentMB: Double
         public var host: String
-        /// Wall time of each epoch trained in the run that finished the cell.
-        public var epochSeconds: [Double] = []
+        /// Wall time of each epoch trained in the run that finished the cell (absent in older records).
+        public var epochSeconds: [Double]?
     }
 
     public var key: String

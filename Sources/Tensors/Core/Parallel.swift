@@ -36,13 +36,39 @@ public enum Parallel {
     /// Like `forEach`, but each call also gets its worker's index (0..<workers), for per-worker
     /// scratch space: calls with the same index never run at the same time.
     public static func forEachWorker(_ count: Int, grain: Int = 1, _ body: (_ worker: Int, Range<Int>) -> Void) {
+        forEachPiece(count, grain: grain) { _, worker, range in body(worker, range) }
+    }
+
+    /// How many pieces `forEachPiece` cuts `count` units into (the same on every call).
+    public static func pieceCount(_ count: Int, grain: Int = 1) -> Int {
         let units = count / max(grain, 1)
         let threads = min(workers, units)
-        if threads <= 1 {
-            if count > 0 { body(0, 0..<count) }
+        return threads <= 1 ? (count > 0 ? 1 : 0) : min(units, threads * piecesPerWorker)
+    }
+
+    /// Sums contributions into `target` (`size` floats) in a fixed order: each piece of `0..<count`
+    /// adds into its own buffer (the first into `target` itself) and the buffers are added in piece
+    /// order. Whichever worker runs which piece, the result has the same bits — run-to-run
+    /// determinism that per-worker buffers lose once workers claim pieces dynamically.
+    public static func reduce(_ count: Int, grain: Int = 1, into target: UnsafeMutablePointer<Float>, size: Int,
+                              _ body: (_ worker: Int, Range<Int>, _ target: UnsafeMutablePointer<Float>) -> Void) {
+        let partials = (1..<max(1, pieceCount(count, grain: grain))).map { _ in Storage(zeros: size) }
+        let pointers = UncheckedSendable(partials.map(\.pointer))
+        forEachPiece(count, grain: grain) { piece, worker, range in
+            body(worker, range, piece == 0 ? target : pointers.value[piece - 1])
+        }
+        for partial in partials { Kernels.add(partial.pointer, into: target, count: size) }
+    }
+
+    /// Calls `body` on the fixed pieces of `0..<count` (numbered in order), claimed by the workers
+    /// as they finish; calls with the same worker index never run at the same time.
+    public static func forEachPiece(_ count: Int, grain: Int = 1, _ body: (_ piece: Int, _ worker: Int, Range<Int>) -> Void) {
+        let pieces = pieceCount(count, grain: grain)
+        if pieces <= 1 {
+            if count > 0 { body(0, 0, 0..<count) }
             return
         }
-        let pieces = min(units, threads * piecesPerWorker)
+        let threads = min(workers, pieces)
         let next = PieceCounter()
         Profiler.parallelRegion {
             withoutActuallyEscaping(body) { body in
@@ -51,7 +77,7 @@ public enum Parallel {
                     while true {
                         let piece = next.claim()
                         if piece >= pieces { break }
-                        task.value(worker, (count * piece / pieces)..<(count * (piece + 1) / pieces))
+                        task.value(piece, worker, (count * piece / pieces)..<(count * (piece + 1) / pieces))
                     }
                 }
             }

@@ -73,7 +73,7 @@ extension Kernels {
     }
 
     /// The vol2col forward (kept as a reference for tests).
-    static func unfoldedConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    package static func unfoldedConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                     into y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
@@ -105,7 +105,7 @@ extension Kernels {
     }
 
     /// The vol2col data gradient (any stride).
-    static func unfoldedConvBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    package static func unfoldedConvBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                          into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume, taps = g.kernel.elementCount
         let chunk = g.chunk
@@ -136,15 +136,12 @@ extension Kernels {
     }
 
     /// The vol2col weight gradient (kept as a reference for tests).
-    static func unfoldedConvBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+    package static func unfoldedConvBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                            into dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume
         KernelCounters.weightGradients.add(1, ordering: .relaxed)
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
-        let workers = min(Parallel.workers, chunks)
-        let partials = (1..<max(workers, 1)).map { _ in Storage(zeros: g.outChannels * k) }
-        Parallel.forEachWorker(chunks) { worker, range in
-            let target = worker == 0 ? dw : partials[worker - 1].pointer
+        Parallel.reduce(chunks, into: dw, size: g.outChannels * k) { _, range, target in
             let col = Storage(count: k * chunk)
             for c in range {
                 let start = c * chunk, width = min(chunk, p - start)
@@ -153,7 +150,6 @@ extension Kernels {
                      beta: 1, c: target, ldc: k, parallel: false)
             }
         }
-        for partial in partials { add(partial.pointer, into: dw, count: g.outChannels * k) }
     }
 
     /// Writes the patches of output positions `positions` as columns: row (ci, a, b, c), column q.

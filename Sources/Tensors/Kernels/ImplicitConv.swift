@@ -508,12 +508,8 @@ extension Kernels {
         } else {
             for k0 in Swift.stride(from: 0, to: k, by: 6) { tiles.append((k0, 0)) }
         }
-        let workers = min(Parallel.workers, max(1, rows / 2))
-        let partials = (1..<max(workers, 1)).map { _ in Storage(zeros: k * width) }
-        let partialPointers = UncheckedSendable(partials.map(\.pointer))
         let tileList = UncheckedSendable(tiles)
-        Parallel.forEachWorker(rows, grain: 2) { worker, rowRange in
-            let target = worker == 0 ? acc : partialPointers.value[worker - 1]
+        Parallel.reduce(rows, grain: 2, into: acc, size: k * width) { _, rowRange, target in
             // Chunks of output rows whose input and gradient rows stay in L2 (about 1 MB of floats):
             // longer passes amortise each tile's load and store (measured: 16 -> 64 KB of floats
             // per chunk took the 16->16 @ 64^3 weight gradient from ~55-70 to ~73 GFLOP per CPU-s).
@@ -552,7 +548,6 @@ extension Kernels {
                 first = last
             }
         }
-        for partial in partials { add(partial.pointer, into: acc, count: k * width) }
     }
 
     @inline(__always)

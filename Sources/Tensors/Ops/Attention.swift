@@ -51,14 +51,12 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
         let gv = v.requiresGrad ? v.gradAccumulator().pointer : nil
         let biasGrad = bias.flatMap { $0.requiresGrad ? $0.gradAccumulator().pointer : nil }
         // Entries sharing a bias slot are summed by one worker (slot-major), so no two workers write
-        // one slot; with fewer slots than workers, each worker sums into its own copy first.
+        // one slot; with fewer slots than workers, each piece of entries sums into its own copy first.
         let bySlot = slots >= 2 * Parallel.workers
-        let partials = biasGrad != nil && !bySlot ? (1..<Parallel.workers).map { _ in Storage(zeros: slots * scoreSize) } : []
         let perSlot = bySlot ? batch / slots : batch
-        Parallel.forEachWorker(bySlot ? slots : batch) { worker, range in
+        func backward(_ range: Range<Int>, _ gb: UnsafeMutablePointer<Float>?) {
             let scratch = Storage(count: scoreSize)               // dScores of one entry
             let ds = scratch.pointer
-            let gb = biasGrad.map { worker == 0 || bySlot ? $0 : partials[worker - 1].pointer }
             defer { withExtendedLifetime(scratch) {} }
             for index in range {
                 for j in 0..<(bySlot ? perSlot : 1) {
@@ -89,7 +87,11 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                 }
             }
         }
-        if let biasGrad { for partial in partials { Kernels.add(partial.pointer, into: biasGrad, count: slots * scoreSize) } }
+        if let biasGrad, !bySlot {
+            Parallel.reduce(batch, into: biasGrad, size: slots * scoreSize) { _, range, target in backward(range, target) }
+        } else {
+            Parallel.forEach(bySlot ? slots : batch) { range in backward(range, biasGrad) }
+        }
     }
 }
 
