@@ -28,14 +28,22 @@ public enum Parallel {
     }()
 
     /// Calls `body` on contiguous sub-ranges of `0..<count`, in parallel when there is enough work.
-    /// `grain` is the smallest range worth a worker of its own.
+    /// `grain` is the smallest range worth a worker of its own. Workers claim pieces as they finish, so
+    /// `body` must give the same result whichever worker runs a range (disjoint outputs).
     public static func forEach(_ count: Int, grain: Int = 1, _ body: (Range<Int>) -> Void) {
-        forEachWorker(count, grain: grain) { _, range in body(range) }
+        run(count, grain: grain, piecesPerWorker: piecesPerWorker) { _, range in body(range) }
     }
 
     /// Like `forEach`, but each call also gets its worker's index (0..<workers), for per-worker
-    /// scratch space: calls with the same index never run at the same time.
+    /// scratch space: calls with the same index never run at the same time. Worker w always gets the
+    /// same contiguous range (the w-th of `workers`), so per-worker partial sums, added up in worker
+    /// order, give identical results run after run; claimed pieces would make every reduction's
+    /// rounding depend on timing (same spec, same machine, different weights).
     public static func forEachWorker(_ count: Int, grain: Int = 1, _ body: (_ worker: Int, Range<Int>) -> Void) {
+        run(count, grain: grain, piecesPerWorker: 1, body)
+    }
+
+    private static func run(_ count: Int, grain: Int, piecesPerWorker: Int, _ body: (_ worker: Int, Range<Int>) -> Void) {
         let units = count / max(grain, 1)
         let threads = min(workers, units)
         if threads <= 1 {
@@ -43,6 +51,17 @@ public enum Parallel {
             return
         }
         let pieces = min(units, threads * piecesPerWorker)
+        if pieces == threads {
+            Profiler.parallelRegion {
+                withoutActuallyEscaping(body) { body in
+                    let task = UncheckedSendable(body)
+                    DispatchQueue.concurrentPerform(iterations: threads) { worker in
+                        task.value(worker, (count * worker / threads)..<(count * (worker + 1) / threads))
+                    }
+                }
+            }
+            return
+        }
         let next = PieceCounter()
         Profiler.parallelRegion {
             withoutActuallyEscaping(body) { body in
