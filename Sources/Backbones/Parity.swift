@@ -47,12 +47,14 @@ public struct ParityReport: Codable, Sendable {
 
 public enum ParityError: Error, CustomStringConvertible {
     case missingTensor(file: String, name: String)
-    case shapeMismatch(name: String, expected: [Int], found: [Int])
+    /// A tensor of the fixture whose shape does not follow from the configuration and the input.
+    case shapeMismatch(file: String, name: String, expected: [Int], found: [Int])
 
     public var description: String {
         switch self {
         case .missingTensor(let file, let name): "\(file) has no tensor '\(name)'"
-        case .shapeMismatch(let name, let expected, let found): "'\(name)': reference shape \(expected), ours \(found)"
+        case .shapeMismatch(let file, let name, let expected, let found):
+            "\(file): tensor '\(name)' has shape \(found), the configuration and input imply \(expected)"
         }
     }
 }
@@ -78,8 +80,15 @@ public func runParity(fixture folder: URL, maximumBranchTrials: Int = 10) throws
         return t
     }
     let input = try tensor(io, "input", "io.safetensors"), gradOutput = try tensor(io, "grad_output", "io.safetensors")
-    guard model.acceptsInput(size: Array(input.shape[2...])) else {
-        throw BackboneError.invalidInput("fixture input \(input.shape) does not fit the configuration")
+    // Shapes are checked here, against the file, before any kernel would trap on them.
+    guard input.rank == 5, input.shape[0] > 0, input.shape[1] == config.inChannels,
+          model.acceptsInput(size: Array(input.shape[2...])) else {
+        throw BackboneError.invalidInput("io.safetensors: fixture input \(input.shape) does not fit the configuration "
+            + "(expected [N, \(config.inChannels), D, H, W] of a size the backbone takes)")
+    }
+    let outputShape = [input.shape[0], config.outChannels] + Array(input.shape[2...])
+    guard gradOutput.shape == outputShape else {
+        throw ParityError.shapeMismatch(file: "io.safetensors", name: "grad_output", expected: outputShape, found: gradOutput.shape)
     }
     let parameters = model.namedParameters()
     let references = try parameters.map { try tensor(expected, "grad." + $0.0, "expected.safetensors") }
@@ -141,7 +150,8 @@ private func compareWithReference(
         throws -> ParityReport.Comparison {
         let ours = ours ?? Tensor(zeros: reference.shape)  // never reached by the forward pass: gradient 0
         guard ours.shape == reference.shape else {
-            throw ParityError.shapeMismatch(name: name, expected: reference.shape, found: ours.shape)
+            throw ParityError.shapeMismatch(file: "expected.safetensors", name: name == "logits" || name == "grad_input" ? name : "grad." + name,
+                                            expected: ours.shape, found: reference.shape)
         }
         let own = Double(Kernels.maxAbs(reference.pointer, count: reference.count))
         var worst = 0.0

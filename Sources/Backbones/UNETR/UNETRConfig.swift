@@ -68,6 +68,7 @@ public struct UNETRConfig: Codable, Sendable, Equatable {
         func fail(_ message: String) -> BackboneError { .invalidConfiguration("UNETR: \(message)") }
         guard inChannels > 0, outChannels > 0 else { throw fail("in_channels and out_channels must be positive") }
         guard imgSize.count == 3 else { throw fail("img_size needs 3 sizes, got \(imgSize)") }
+        try checkLimits(fail)
         guard imgSize.allSatisfy({ $0 >= Self.patchSize && $0 % Self.patchSize == 0 }) else {
             throw fail("img_size \(imgSize) must be multiples of the 16-voxel patch")
         }

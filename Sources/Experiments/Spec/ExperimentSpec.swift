@@ -17,6 +17,8 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var training = TrainingSettings()
     public var evaluation = EvaluationSettings()
     public var report = ReportSettings()
+    /// Where the backbones sit in the file (`backbone:` or `backbones:`), for the paths of problems.
+    private var singleBackbone = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, seed, seeds, backbone, backbones, pretraining, datasets, budgets, methods
@@ -31,6 +33,7 @@ public struct ExperimentSpec: Decodable, Sendable {
         seeds = try read(.seeds, seeds)
         if read.contains(.backbone) {
             backbones = [try read.required(.backbone)]
+            singleBackbone = true
         } else {
             backbones = try read.required(.backbones)
         }
@@ -64,13 +67,20 @@ public struct ExperimentSpec: Decodable, Sendable {
             problems.append((["datasets"], "two data sets are named '\(label)'"))
         }
         for (i, backbone) in backbones.enumerated() {
+            let path = singleBackbone ? ["backbone"] : ["backbones", "[\(i)]"]
+            do { try backbone.config.validate() } catch { problems.append((path + ["args"], "\(error)")) }
             switch backbone.pretrained {
-            case .weights(let path):
-                if !FileManager.default.fileExists(atPath: resolve(path, baseDirectory).path) {
-                    problems.append((["backbones", "[\(i)]", "pretrained"], "weights file \(path) does not exist"))
+            case .weights(let file):
+                // A regular file only: the cell key digests it, and /dev/zero or a FIFO never ends.
+                let target = resolve(file, baseDirectory).resolvingSymlinksInPath().path
+                let attributes = try? FileManager.default.attributesOfItem(atPath: target)
+                if attributes == nil {
+                    problems.append((path + ["pretrained"], "weights file \(file) does not exist"))
+                } else if attributes?[.type] as? FileAttributeType != .typeRegular {
+                    problems.append((path + ["pretrained"], "weights \(file) is not a regular file"))
                 }
             case .pretraining where pretraining == nil:
-                problems.append((["backbones", "[\(i)]", "pretrained"], "`pretrained: pretraining` needs a top-level `pretraining:` stage"))
+                problems.append((path + ["pretrained"], "`pretrained: pretraining` needs a top-level `pretraining:` stage"))
             default: break
             }
         }

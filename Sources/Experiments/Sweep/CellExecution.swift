@@ -6,7 +6,8 @@ import Volumes
 
 /// Runs one cell from start to record: data, starting weights, method, training (resumable from the
 /// cell's work folder), test inference (the papers' checkpoint averaging by default), post-processing
-/// and metrics. Failures become failed records; nothing here exits the sweep.
+/// and metrics. Failures become failed records, except a write the results folder refused
+/// (`resultsFolderFault`), which is thrown: it says nothing about the cell.
 struct CellExecution {
     let spec: ExperimentSpec
     let cell: Cell
@@ -15,7 +16,7 @@ struct CellExecution {
     let startingWeights: URL?
     let progress: (TrainingProgress) -> Void
 
-    func run() -> CellRecord {
+    func run() throws -> CellRecord {
         let started = Date()
         resetPeakMemory()
         var record = CellRecord(
@@ -45,6 +46,7 @@ struct CellExecution {
             inferenceSeconds = Date().timeIntervalSince(inferenceStart)
             try keepModel(kept: outcome.keptEpochs)
         } catch {
+            if let fault = resultsFolderFault(error) { throw fault }
             record.status = .failed
             record.failure = "\(error)"
         }
@@ -140,17 +142,26 @@ struct CellExecution {
         return results
     }
 
-    /// Moves the checkpoints the predictions used to `models/<key>/` and drops the rest of the work folder.
+    /// Links (or copies) the checkpoints the predictions used into `models/<key>/`, built beside it and
+    /// renamed into place. The work folder stays whole until the record is saved (the runner deletes it
+    /// then): a run killed before that resumes from the finished training and predicts with the same
+    /// checkpoints, where moving them out one by one left a resumed run fewer to average.
     private func keepModel(kept: [Int]) throws {
         let work = store.workFolder(cell.key), model = store.modelFolder(cell.key)
+        let staging = store.models.appendingPathComponent(".\(cell.key).partial")
         let names = spec.evaluation.checkpoint == .best ? ["best.safetensors"]
             : kept.map { String(format: "epoch-%05d.safetensors", $0) }
-        try? FileManager.default.removeItem(at: model)
-        try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
-        for name in names where FileManager.default.fileExists(atPath: work.appendingPathComponent(name).path) {
-            try FileManager.default.moveItem(at: work.appendingPathComponent(name), to: model.appendingPathComponent(name))
+        let files = FileManager.default
+        try? files.removeItem(at: staging)
+        try files.createDirectory(at: staging, withIntermediateDirectories: true)
+        for name in names where files.fileExists(atPath: work.appendingPathComponent(name).path) {
+            let source = work.appendingPathComponent(name), target = staging.appendingPathComponent(name)
+            do { try files.linkItem(at: source, to: target) } catch { try files.copyItem(at: source, to: target) }
         }
-        try? FileManager.default.removeItem(at: work)
+        try? files.removeItem(at: model)
+        guard rename(staging.path, model.path) == 0 else {
+            throw ResultStoreError.notWritable(model.path, String(cString: strerror(errno)))
+        }
     }
 
     /// The papers' post-processing: drop components under N voxels (6-connectivity), keep the largest k.

@@ -6,7 +6,7 @@ public enum ResultStoreError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notWritable(let path, let reason): "cannot write to the results folder \(path): \(reason); free space or choose another --results"
+        case .notWritable(let path, let reason): "cannot write to the results folder at \(path): \(reason); free space, make it writable or choose another --results (finished records are kept)"
         case .unreadableRecord(let path, let reason): "record \(path) is unreadable (\(reason)); delete it to rerun that cell"
         }
     }
@@ -30,21 +30,45 @@ public struct ResultStore: Sendable {
     public var models: URL { root.appendingPathComponent("models") }
     public func modelFolder(_ key: String) -> URL { models.appendingPathComponent(key) }
 
+    /// Creates the folders and checks that each can be written (`access`, so a read-only file system
+    /// is named as such), then deletes temporary files that killed runs on this host left behind.
     public func prepare() throws {
         for folder in [root, cells, claims, work, pretrained, logs, models] {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
+                throw ResultStoreError.notWritable(folder.path, "a file is in the way of a folder")
+            }
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             } catch {
-                throw ResultStoreError.notWritable(folder.path, error.localizedDescription)
+                throw ResultStoreError.notWritable(folder.path, Self.reason(error))
+            }
+            guard access(folder.path, W_OK) == 0 else {
+                throw ResultStoreError.notWritable(folder.path, String(cString: strerror(errno)))
             }
         }
-        guard FileManager.default.isWritableFile(atPath: root.path) else {
-            throw ResultStoreError.notWritable(root.path, "permission denied")
+        Self.removeStaleTemporaries(in: root)
+        Self.removeStaleTemporaries(in: cells)
+    }
+
+    /// The POSIX reason inside a Foundation file error, else its description.
+    static func reason(_ error: any Error) -> String {
+        if let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(underlying.code)))
         }
+        return error.localizedDescription
     }
 
     public func recordURL(_ key: String) -> URL { cells.appendingPathComponent(key + ".json") }
     public func workFolder(_ key: String) -> URL { work.appendingPathComponent(key) }
+
+    /// Deletes the checkpoints of a finished cell once its record is saved (its kept models are in
+    /// `models/<key>/`); a failed cell's stay for inspection.
+    public func removeWork(of record: CellRecord) {
+        guard record.status == .done else { return }
+        let folder = workFolder(record.key)
+        if FileManager.default.fileExists(atPath: folder.path) { try? FileManager.default.removeItem(at: folder) }
+    }
 
     public func record(_ key: String) throws -> CellRecord? {
         let url = recordURL(key)
@@ -121,35 +145,4 @@ public struct ResultStore: Sendable {
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return decoder
     }()
-
-    /// Writes `data` to a temporary file beside `url`, syncs it, renames it into place and syncs the folder.
-    public static func writeAtomically(_ data: Data, to url: URL) throws {
-        let folder = url.deletingLastPathComponent()
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).tmp")
-        let fd = open(temporary.path, O_CREAT | O_TRUNC | O_WRONLY, 0o644)
-        guard fd >= 0 else { throw ResultStoreError.notWritable(folder.path, String(cString: strerror(errno))) }
-        let written = data.withUnsafeBytes { buffer -> Int in
-            var offset = 0
-            while offset < buffer.count {
-                let n = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n <= 0 { return -1 }
-                offset += n
-            }
-            return offset
-        }
-        let synced = fsync(fd) == 0
-        close(fd)
-        guard written == data.count, synced else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw ResultStoreError.notWritable(folder.path, reason)
-        }
-        guard rename(temporary.path, url.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(temporary.path)
-            throw ResultStoreError.notWritable(folder.path, reason)
-        }
-        let directory = open(folder.path, O_RDONLY)
-        if directory >= 0 { fsync(directory); close(directory) }
-    }
 }

@@ -34,7 +34,14 @@ public final class SweepRunner {
         var records: [String: CellRecord] = [:]
         var pending: [Cell] = []
         for cell in selected {
-            if let record = try store.record(cell.key) { records[cell.key] = record } else { pending.append(cell) }
+            if let record = try store.record(cell.key) {
+                records[cell.key] = record
+                // Left when a run was killed between saving the record and cleaning up.
+                store.removeWork(of: record)
+                store.release(cell.key)
+            } else {
+                pending.append(cell)
+            }
         }
         // Pre-training stages first, so the sweep's progress and ETA describe cells only.
         var prepared = Set<String>()
@@ -89,9 +96,10 @@ public final class SweepRunner {
         do {
             let dataset = try self.dataset(cell.dataset)
             let weights = try self.weights(for: cell.backbone)
-            record = CellExecution(spec: spec, cell: cell, store: store, dataset: dataset, startingWeights: weights,
-                                   progress: { [progress] in progress.training($0) }).run()
+            record = try CellExecution(spec: spec, cell: cell, store: store, dataset: dataset, startingWeights: weights,
+                                       progress: { [progress] in progress.training($0) }).run()
         } catch {
+            if let fault = resultsFolderFault(error) { throw fault }
             record = CellRecord(key: cell.key, spec: spec.name, backbone: cell.backbone.label, dataset: cell.dataset.name,
                                 budget: cell.budget.label, method: cell.method.label, methodName: cell.method.name,
                                 methodConfiguration: cell.method.configurationJSON, seed: cell.seed, version: resultsVersion,
@@ -99,6 +107,7 @@ public final class SweepRunner {
         }
         if record.status == .failed { record.log = logPath }
         try store.save(record)
+        store.removeWork(of: record)
         progress.finishCell(record)
         return record
     }

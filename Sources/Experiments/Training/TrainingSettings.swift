@@ -76,11 +76,15 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         flips = try read(.flips, flips)
         intensityScale = try read(.intensityScale, intensityScale)
         intensityShift = try read(.intensityShift, intensityShift)
-        try read.require(epochs > 0, .epochs, "epochs must be positive")
-        try read.require((iterationsPerEpoch ?? 1) > 0, .iterationsPerEpoch, "iterations_per_epoch must be positive")
-        try read.require(batchSize > 0, .batchSize, "batch_size must be positive")
-        try read.require(patchSize.map { $0.count == 3 && $0.allSatisfy { $0 > 0 } } ?? true, .patchSize, "patch_size needs 3 positive sizes")
-        try read.require(learningRate > 0, .learningRate, "learning_rate must be positive")
+        // Upper limits too: a shared spec must not ask for a 13 GB batch or overflow a step count.
+        try read.require((1...1_000_000).contains(epochs), .epochs, "epochs must be 1 to 1000000")
+        try read.require((1...10_000_000).contains(iterationsPerEpoch ?? 1), .iterationsPerEpoch, "iterations_per_epoch must be 1 to 10000000")
+        try read.require((1...1024).contains(batchSize), .batchSize, "batch_size must be 1 to 1024")
+        try read.require(patchSize.map { $0.count == 3 && $0.allSatisfy { (1...1024).contains($0) } } ?? true, .patchSize,
+                         "patch_size needs 3 sizes of 1 to 1024")
+        try read.require(batchSize * (patchSize ?? [1, 1, 1]).reduce(1, *) <= 1 << 28, .patchSize,
+                         "batch_size × patch voxels must be at most 2^28 (1 GiB per batch tensor)")
+        try read.require(learningRate > 0 && learningRate.isFinite, .learningRate, "learning_rate must be positive and finite")
         try read.require(validateEvery >= 0, .validateEvery, "validate_every must be 0 (never) or positive")
         try read.require(keepLast >= 1, .keepLast, "keep_last must be at least 1")
         try read.require((0...1).contains(foregroundRatio), .foregroundRatio, "foreground_ratio must be in [0, 1]")

@@ -127,6 +127,10 @@ struct HeaderProbe: Equatable {
         compressed: Bool
     ) throws -> HeaderProbe {
         let rank = dims[0]
+        // dim[0] = 0 only decided the byte order above; as a rank it is as invalid as 8 or -3.
+        guard (1...7).contains(rank) else {
+            throw VolumeError.badDimensions(path: path, dims: [rank], reason: "dim[0] = \(rank), the number of axes must be 1 to 7")
+        }
         let used = Array(dims[1...rank])
         if let axis = used.firstIndex(where: { $0 < 1 }) {
             throw VolumeError.badDimensions(
