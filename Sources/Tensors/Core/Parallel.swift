@@ -59,6 +59,53 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// The most parts `forEachPart` and `reduce` cut a loop into by default (on 2 workers, the same
+    /// pieces `forEach` makes).
+    public static let fixedParts = 8
+
+    /// The parts of `0..<count` that `forEachPart` and `reduce` use: at most `maxParts` contiguous
+    /// ranges of at least `grain`, fixed by `count` alone.
+    public static func parts(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts) -> [Range<Int>] {
+        guard count > 0 else { return [] }
+        let n = max(1, min(count / max(grain, 1), maxParts))
+        return (0..<n).map { (count * $0 / n)..<(count * ($0 + 1) / n) }
+    }
+
+    /// Like `forEach`, but `body` always gets the same ranges whatever the worker count (one worker
+    /// runs them in turn), for kernels whose result depends on the shape of the piece they are given
+    /// (OpenBLAS's sgemm does: a product split in two differs in the last bits from the whole).
+    public static func forEachPart(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts,
+                                   _ body: (Range<Int>) -> Void) {
+        let ranges = UncheckedSendable(parts(count, grain: grain, maxParts: maxParts))
+        forEach(ranges.value.count) { indices in
+            for index in indices { body(ranges.value[index]) }
+        }
+    }
+
+    /// Sums contributions over `0..<count` into `target` (`size` floats) so that the result depends on
+    /// neither the worker count nor which worker took which piece: `body(part, destination)` adds the
+    /// contribution of one part (`parts(count, grain:, maxParts:)`) to `destination`, which is `target`
+    /// for the first part and a zeroed buffer of its own for each other part; the buffers are then
+    /// added to `target` in part order. (Per-worker accumulators made a training run differ from the
+    /// same run repeated, and from a run with another thread count.)
+    public static func reduce(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts, size: Int,
+                              into target: UnsafeMutablePointer<Float>,
+                              _ body: (_ part: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void) {
+        let ranges = parts(count, grain: grain, maxParts: maxParts)
+        guard ranges.count > 1 else {
+            if let range = ranges.first { body(range, target) }
+            return
+        }
+        let buffers = (1..<ranges.count).map { _ in Storage(zeros: size) }
+        let destinations = UncheckedSendable([target] + buffers.map(\.pointer))
+        forEach(ranges.count) { indices in
+            for index in indices { body(ranges[index], destinations.value[index]) }
+        }
+        for buffer in buffers { Kernels.add(buffer.pointer, into: target, count: size) }
+    }
+}
+
 /// The next unclaimed piece of a parallel loop.
 private final class PieceCounter: Sendable {
     private let value = Atomic<Int>(0)

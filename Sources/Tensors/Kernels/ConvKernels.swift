@@ -109,7 +109,9 @@ extension Kernels {
                                          into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume, taps = g.kernel.elementCount
         let chunk = g.chunk
-        Parallel.forEach(g.inChannels) { channels in
+        // Parts of the input channels (whose unfolded rows never overlap) fixed by the geometry: the
+        // products' shapes, and so their results, do not depend on the worker count.
+        Parallel.forEachPart(g.inChannels) { channels in
             let rows = channels.count * taps, firstRow = channels.lowerBound * taps
             let col = Storage(count: rows * chunk)
             var start = 0
@@ -141,10 +143,7 @@ extension Kernels {
         let k = g.patchSize, p = g.outputVolume
         KernelCounters.weightGradients.add(1, ordering: .relaxed)
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
-        let workers = min(Parallel.workers, chunks)
-        let partials = (1..<max(workers, 1)).map { _ in Storage(zeros: g.outChannels * k) }
-        Parallel.forEachWorker(chunks) { worker, range in
-            let target = worker == 0 ? dw : partials[worker - 1].pointer
+        Parallel.reduce(chunks, size: g.outChannels * k, into: dw) { range, target in
             let col = Storage(count: k * chunk)
             for c in range {
                 let start = c * chunk, width = min(chunk, p - start)
@@ -153,7 +152,6 @@ extension Kernels {
                      beta: 1, c: target, ldc: k, parallel: false)
             }
         }
-        for partial in partials { add(partial.pointer, into: dw, count: g.outChannels * k) }
     }
 
     /// Writes the patches of output positions `positions` as columns: row (ci, a, b, c), column q.
