@@ -36,39 +36,13 @@ public enum Parallel {
     /// Like `forEach`, but each call also gets its worker's index (0..<workers), for per-worker
     /// scratch space: calls with the same index never run at the same time.
     public static func forEachWorker(_ count: Int, grain: Int = 1, _ body: (_ worker: Int, Range<Int>) -> Void) {
-        forEachPiece(count, grain: grain) { _, worker, range in body(worker, range) }
-    }
-
-    /// How many pieces `forEachPiece` cuts `count` units into (the same on every call).
-    public static func pieceCount(_ count: Int, grain: Int = 1) -> Int {
         let units = count / max(grain, 1)
         let threads = min(workers, units)
-        return threads <= 1 ? (count > 0 ? 1 : 0) : min(units, threads * piecesPerWorker)
-    }
-
-    /// Sums contributions into `target` (`size` floats) in a fixed order: each piece of `0..<count`
-    /// adds into its own buffer (the first into `target` itself) and the buffers are added in piece
-    /// order. Whichever worker runs which piece, the result has the same bits — run-to-run
-    /// determinism that per-worker buffers lose once workers claim pieces dynamically.
-    public static func reduce(_ count: Int, grain: Int = 1, into target: UnsafeMutablePointer<Float>, size: Int,
-                              _ body: (_ worker: Int, Range<Int>, _ target: UnsafeMutablePointer<Float>) -> Void) {
-        let partials = (1..<max(1, pieceCount(count, grain: grain))).map { _ in Storage(zeros: size) }
-        let pointers = UncheckedSendable(partials.map(\.pointer))
-        forEachPiece(count, grain: grain) { piece, worker, range in
-            body(worker, range, piece == 0 ? target : pointers.value[piece - 1])
-        }
-        for partial in partials { Kernels.add(partial.pointer, into: target, count: size) }
-    }
-
-    /// Calls `body` on the fixed pieces of `0..<count` (numbered in order), claimed by the workers
-    /// as they finish; calls with the same worker index never run at the same time.
-    public static func forEachPiece(_ count: Int, grain: Int = 1, _ body: (_ piece: Int, _ worker: Int, Range<Int>) -> Void) {
-        let pieces = pieceCount(count, grain: grain)
-        if pieces <= 1 {
-            if count > 0 { body(0, 0, 0..<count) }
+        if threads <= 1 {
+            if count > 0 { body(0, 0..<count) }
             return
         }
-        let threads = min(workers, pieces)
+        let pieces = min(units, threads * piecesPerWorker)
         let next = PieceCounter()
         Profiler.parallelRegion {
             withoutActuallyEscaping(body) { body in
@@ -77,11 +51,58 @@ public enum Parallel {
                     while true {
                         let piece = next.claim()
                         if piece >= pieces { break }
-                        task.value(piece, worker, (count * piece / pieces)..<(count * (piece + 1) / pieces))
+                        task.value(worker, (count * piece / pieces)..<(count * (piece + 1) / pieces))
                     }
                 }
             }
         }
+    }
+}
+
+extension Parallel {
+    /// The most parts `forEachPart` and `reduce` cut a loop into by default (on 2 workers, the same
+    /// pieces `forEach` makes).
+    public static let fixedParts = 8
+
+    /// The parts of `0..<count` that `forEachPart` and `reduce` use: at most `maxParts` contiguous
+    /// ranges of at least `grain`, fixed by `count` alone.
+    public static func parts(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts) -> [Range<Int>] {
+        guard count > 0 else { return [] }
+        let n = max(1, min(count / max(grain, 1), maxParts))
+        return (0..<n).map { (count * $0 / n)..<(count * ($0 + 1) / n) }
+    }
+
+    /// Like `forEach`, but `body` always gets the same ranges whatever the worker count (one worker
+    /// runs them in turn), for kernels whose result depends on the shape of the piece they are given
+    /// (OpenBLAS's sgemm does: a product split in two differs in the last bits from the whole).
+    public static func forEachPart(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts,
+                                   _ body: (Range<Int>) -> Void) {
+        let ranges = UncheckedSendable(parts(count, grain: grain, maxParts: maxParts))
+        forEach(ranges.value.count) { indices in
+            for index in indices { body(ranges.value[index]) }
+        }
+    }
+
+    /// Sums contributions over `0..<count` into `target` (`size` floats) so that the result depends on
+    /// neither the worker count nor which worker took which piece: `body(part, destination)` adds the
+    /// contribution of one part (`parts(count, grain:, maxParts:)`) to `destination`, which is `target`
+    /// for the first part and a zeroed buffer of its own for each other part; the buffers are then
+    /// added to `target` in part order. (Per-worker accumulators made a training run differ from the
+    /// same run repeated, and from a run with another thread count.)
+    public static func reduce(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts, size: Int,
+                              into target: UnsafeMutablePointer<Float>,
+                              _ body: (_ part: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void) {
+        let ranges = parts(count, grain: grain, maxParts: maxParts)
+        guard ranges.count > 1 else {
+            if let range = ranges.first { body(range, target) }
+            return
+        }
+        let buffers = (1..<ranges.count).map { _ in Storage(zeros: size) }
+        let destinations = UncheckedSendable([target] + buffers.map(\.pointer))
+        forEach(ranges.count) { indices in
+            for index in indices { body(ranges[index], destinations.value[index]) }
+        }
+        for buffer in buffers { Kernels.add(buffer.pointer, into: target, count: size) }
     }
 }
 

@@ -73,7 +73,7 @@ extension Kernels {
     }
 
     /// The vol2col forward (kept as a reference for tests).
-    package static func unfoldedConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    static func unfoldedConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                     into y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
@@ -105,11 +105,13 @@ extension Kernels {
     }
 
     /// The vol2col data gradient (any stride).
-    package static func unfoldedConvBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    static func unfoldedConvBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                          into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume, taps = g.kernel.elementCount
         let chunk = g.chunk
-        Parallel.forEach(g.inChannels) { channels in
+        // Parts of the input channels (whose unfolded rows never overlap) fixed by the geometry: the
+        // products' shapes, and so their results, do not depend on the worker count.
+        Parallel.forEachPart(g.inChannels) { channels in
             let rows = channels.count * taps, firstRow = channels.lowerBound * taps
             let col = Storage(count: rows * chunk)
             var start = 0
@@ -136,12 +138,12 @@ extension Kernels {
     }
 
     /// The vol2col weight gradient (kept as a reference for tests).
-    package static func unfoldedConvBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+    static func unfoldedConvBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                            into dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume
         KernelCounters.weightGradients.add(1, ordering: .relaxed)
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
-        Parallel.reduce(chunks, into: dw, size: g.outChannels * k) { _, range, target in
+        Parallel.reduce(chunks, size: g.outChannels * k, into: dw) { range, target in
             let col = Storage(count: k * chunk)
             for c in range {
                 let start = c * chunk, width = min(chunk, p - start)

@@ -22,8 +22,8 @@ public enum KernelCounters {
 
 extension Kernels {
     /// Row-major `C = alpha · op(A) · op(B) + beta · C` with C of size m×n and inner dimension k.
-    /// Large products are split across workers by columns (or rows when n is narrow), each part
-    /// running single-threaded OpenBLAS.
+    /// Large products are split by columns (or rows when n is narrow) into parts fixed by the shapes,
+    /// spread over the workers, each part running single-threaded OpenBLAS.
     public static func gemm(
         transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
         a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
@@ -36,16 +36,18 @@ extension Kernels {
             scaleMatrix(c, rows: m, columns: n, ld: ldc, by: beta)
             return
         }
-        let work = m * n * k
-        let workers = parallel && work >= 1 << 21 ? Parallel.workers : 1
-        if workers > 1 && n >= 64 * workers {
-            Parallel.forEach(n, grain: 64) { cols in
+        // The split depends on the shapes alone, never on the worker count: an element's value depends
+        // on the shape of the product OpenBLAS computes it in, so every worker count must compute the
+        // same parts (one worker computes them in turn). On 2 workers these are forEach's pieces.
+        let split = parallel && m * n * k >= 1 << 21
+        if split && n >= 128 {
+            Parallel.forEachPart(n, grain: 64) { cols in
                 sgemm(transA, transB, m, cols.count, k, alpha, a, lda,
                       transB ? b + cols.lowerBound * ldb : b + cols.lowerBound, ldb,
                       beta, c + cols.lowerBound, ldc)
             }
-        } else if workers > 1 && m >= 16 * workers {
-            Parallel.forEach(m, grain: 16) { rows in
+        } else if split && m >= 32 {
+            Parallel.forEachPart(m, grain: 16) { rows in
                 sgemm(transA, transB, rows.count, n, k, alpha,
                       transA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda, b, ldb,
                       beta, c + rows.lowerBound * ldc, ldc)

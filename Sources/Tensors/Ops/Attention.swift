@@ -50,47 +50,52 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
         let gk = k.requiresGrad ? k.gradAccumulator().pointer : nil
         let gv = v.requiresGrad ? v.gradAccumulator().pointer : nil
         let biasGrad = bias.flatMap { $0.requiresGrad ? $0.gradAccumulator().pointer : nil }
-        // Entries sharing a bias slot are summed by one worker (slot-major), so no two workers write
-        // one slot; with fewer slots than workers, each piece of entries sums into its own copy first.
-        let bySlot = slots >= 2 * Parallel.workers
-        let perSlot = bySlot ? batch / slots : batch
-        func backward(_ range: Range<Int>, _ gb: UnsafeMutablePointer<Float>?) {
-            let scratch = Storage(count: scoreSize)               // dScores of one entry
-            let ds = scratch.pointer
-            defer { withExtendedLifetime(scratch) {} }
-            for index in range {
-                for j in 0..<(bySlot ? perSlot : 1) {
-                    let b = bySlot ? index + j * slots : index
-                    let p = pw + b * scoreSize, g = pg + b * tq * dv
-                    if let gv {  // dV += Pᵀ·dY
-                        Kernels.gemm(transA: true, m: tk, n: dv, k: tq, a: p, lda: tk, b: g, ldb: dv,
-                                     beta: 1, c: gv + b * tk * dv, ldc: dv, parallel: false)
-                    }
-                    guard gq != nil || gk != nil || gb != nil else { continue }
-                    // dP = dY·Vᵀ, then dS = P ⊙ (dP − Σ dP⊙P) row by row.
-                    Kernels.gemm(transB: true, m: tq, n: tk, k: dv, a: g, lda: dv, b: pv + b * tk * dv, ldb: dv,
-                                 c: ds, ldc: tk, parallel: false)
-                    for r in 0..<tq {
-                        let row = ds + r * tk, pr = p + r * tk
-                        let dot = Kernels.dot(row, pr, count: tk)
-                        for i in 0..<tk { row[i] = pr[i] * (row[i] - dot) }
-                    }
-                    if let gb { addSerial(ds, into: gb + (b % slots) * scoreSize, count: scoreSize) }
-                    if let gq {  // dQ += scale·dS·K
-                        Kernels.gemm(m: tq, n: d, k: tk, alpha: scale, a: ds, lda: tk, b: pk + b * tk * d, ldb: d,
-                                     beta: 1, c: gq + b * tq * d, ldc: d, parallel: false)
-                    }
-                    if let gk {  // dK += scale·dSᵀ·Q
-                        Kernels.gemm(transA: true, m: tk, n: d, k: tq, alpha: scale, a: ds, lda: tk, b: pq + b * tq * d,
-                                     ldb: d, beta: 1, c: gk + b * tk * d, ldc: d, parallel: false)
+        // The gradients of entry b; its dScores (in ds, one score-sized scratch) go into gb.
+        func entry(_ b: Int, _ ds: UnsafeMutablePointer<Float>, _ gb: UnsafeMutablePointer<Float>?) {
+            let p = pw + b * scoreSize, g = pg + b * tq * dv
+            if let gv {  // dV += Pᵀ·dY
+                Kernels.gemm(transA: true, m: tk, n: dv, k: tq, a: p, lda: tk, b: g, ldb: dv,
+                             beta: 1, c: gv + b * tk * dv, ldc: dv, parallel: false)
+            }
+            guard gq != nil || gk != nil || gb != nil else { return }
+            // dP = dY·Vᵀ, then dS = P ⊙ (dP − Σ dP⊙P) row by row.
+            Kernels.gemm(transB: true, m: tq, n: tk, k: dv, a: g, lda: dv, b: pv + b * tk * dv, ldb: dv,
+                         c: ds, ldc: tk, parallel: false)
+            for r in 0..<tq {
+                let row = ds + r * tk, pr = p + r * tk
+                let dot = Kernels.dot(row, pr, count: tk)
+                for i in 0..<tk { row[i] = pr[i] * (row[i] - dot) }
+            }
+            if let gb { addSerial(ds, into: gb + (b % slots) * scoreSize, count: scoreSize) }
+            if let gq {  // dQ += scale·dS·K
+                Kernels.gemm(m: tq, n: d, k: tk, alpha: scale, a: ds, lda: tk, b: pk + b * tk * d, ldb: d,
+                             beta: 1, c: gq + b * tq * d, ldc: d, parallel: false)
+            }
+            if let gk {  // dK += scale·dSᵀ·Q
+                Kernels.gemm(transA: true, m: tk, n: d, k: tq, alpha: scale, a: ds, lda: tk, b: pq + b * tq * d,
+                             ldb: d, beta: 1, c: gk + b * tk * d, ldc: d, parallel: false)
+            }
+        }
+        // The bias gradient sums the entries sharing a slot in an order fixed by the shapes alone (never
+        // by the worker count): with 4 slots or more, slot-major, each slot's entries in order by one
+        // worker; with fewer, parts of the batch into their own copies, added in order (`Parallel.reduce`).
+        let perSlot = batch / slots
+        if let biasGrad, slots < 4 {
+            Parallel.reduce(batch, maxParts: min(Parallel.fixedParts, max(1, perSlot / 2)), size: slots * scoreSize,
+                            into: biasGrad) { range, gb in
+                let scratch = Storage(count: scoreSize)
+                withExtendedLifetime(scratch) { for b in range { entry(b, scratch.pointer, gb) } }
+            }
+        } else {
+            Parallel.forEach(biasGrad == nil ? batch : slots) { range in
+                let scratch = Storage(count: scoreSize)
+                withExtendedLifetime(scratch) {
+                    for index in range {
+                        if biasGrad == nil { entry(index, scratch.pointer, nil); continue }
+                        for j in 0..<perSlot { entry(index + j * slots, scratch.pointer, biasGrad) }
                     }
                 }
             }
-        }
-        if let biasGrad, !bySlot {
-            Parallel.reduce(batch, into: biasGrad, size: slots * scoreSize) { _, range, target in backward(range, target) }
-        } else {
-            Parallel.forEach(bySlot ? slots : batch) { range in backward(range, biasGrad) }
         }
     }
 }
