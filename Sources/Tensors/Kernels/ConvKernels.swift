@@ -73,7 +73,7 @@ extension Kernels {
     }
 
     /// The vol2col forward (kept as a reference for tests).
-    static func unfoldedConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    package static func unfoldedConvForward(_ x: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                     into y: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
@@ -105,7 +105,7 @@ extension Kernels {
     }
 
     /// The vol2col data gradient (any stride).
-    static func unfoldedConvBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+    package static func unfoldedConvBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                                          into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume, taps = g.kernel.elementCount
         let chunk = g.chunk
@@ -138,7 +138,7 @@ extension Kernels {
     }
 
     /// The vol2col weight gradient (kept as a reference for tests).
-    static func unfoldedConvBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
+    package static func unfoldedConvBackwardWeight(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>,
                                            into dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let k = g.patchSize, p = g.outputVolume
         KernelCounters.weightGradients.add(1, ordering: .relaxed)
