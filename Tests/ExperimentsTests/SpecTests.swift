@@ -93,6 +93,31 @@ final class SpecTests: XCTestCase {
         XCTAssertFalse(found.first?.message.contains("\n") ?? true)
     }
 
+    /// Sizes that would end in a failed multi-gigabyte allocation or an overflow trap are refused when
+    /// the spec loads, at the field (found by scripts/fuzz).
+    func testAbsurdSizesAreRefusedWhereTheyAre() {
+        let cases: [(String, String, String)] = [
+            ("in_channels: 1", "in_channels: 65536", "in_channels 65536 is outside 1...1024"),
+            ("img_size: [32, 32, 32]", "img_size: [32, 2147483648, 32]", "img_size 2147483648 is outside"),
+            ("hidden_size: 48, mlp_dim: 96", "hidden_size: 16384, mlp_dim: 65536", "parameters, more than"),
+            ("  epochs: 2", "  epochs: 9223372036854775807", "epochs must be 1 to 1000000"),
+            ("  epochs: 2", "  epochs: 2\n  batch_size: 100000", "batch_size must be 1 to 1024"),
+        ]
+        for (old, new, message) in cases {
+            let found = issues(valid.replacingOccurrences(of: old, with: new))
+            XCTAssert(found.contains { $0.message.contains(message) }, "\(new): \(found)")
+            XCTAssert(found.allSatisfy { $0.line != nil }, "\(new): \(found)")
+        }
+    }
+
+    func testNonScalarKeysAndNonRegularWeightsAreRefused() {
+        let found = issues(valid.replacingOccurrences(of: "  epochs: 2", with: "  epochs: 2\n  {}: 3"))
+        XCTAssert(found.contains { $0.message.contains("a key must be a plain name") && $0.line == 14 }, "\(found)")
+        // /dev/zero exists, but digesting it (part of every cell key) would never end.
+        let zero = issues(valid.replacingOccurrences(of: "  name: unetr\n", with: "  name: unetr\n  pretrained: /dev/zero\n"))
+        XCTAssert(zero.contains { $0.message.contains("is not a regular file") }, "\(zero)")
+    }
+
     func testDuplicateLabelsAreReported() {
         let found = issues(valid.replacingOccurrences(of: "label: lora-r4", with: "label: full"))
         XCTAssert(found.contains { $0.message.contains("two methods are labelled 'full'") }, "\(found)")

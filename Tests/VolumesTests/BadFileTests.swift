@@ -82,6 +82,7 @@ final class BadFileTests: XCTestCase {
             ("negative.nii", [3, 2, -4, 2, 1, 1, 1, 1]),
             ("trillion.nii", [3, 10000, 10000, 10000, 1, 1, 1, 1]),
             ("rank9.nii", [9, 2, 2, 2, 1, 1, 1, 1]),
+            ("rank0.nii", [0, 2, 2, 2, 1, 1, 1, 1]),   // dim[0] = 0 picks the byte order, then is no rank (fuzz)
             ("fivedim.nii", [5, 2, 2, 2, 1, 3, 1, 1]),
         ]
         for (name, dims) in cases {

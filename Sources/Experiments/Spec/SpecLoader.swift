@@ -78,6 +78,11 @@ public enum SpecLoader {
         case .mapping(var mapping):
             var pairs: [(Node, Node)] = []
             for (key, value) in mapping {
+                // Decoding looks keys up by name and would pass over `{}: x` or `[a]: x` silently.
+                if key.scalar == nil {
+                    issues.append(located.issue(at: key.mark, path: path.joined(separator: "."),
+                                                message: "a key must be a plain name, not a list or mapping"))
+                }
                 pairs.append((key, try expand(value, path: path + [key.string ?? "?"], environment: environment,
                                               budget: &budget, issues: &issues, located: located)))
             }

@@ -8,7 +8,9 @@ public enum CheckpointIntegrityError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .checksumMismatch(let file): "\(file): checksum mismatch (a partial or damaged checkpoint); delete it to start this run again"
+        case .checksumMismatch(let file):
+            "\(file): checksum mismatch (a damaged checkpoint, or one written before checksums covered its metadata); "
+                + "delete the cell's work folder (and its failed record) to train the cell again"
         case .missingEntry(let file, let name): "\(file): no tensor '\(name)'; it was written for another method or backbone"
         }
     }
@@ -99,21 +101,23 @@ struct TrainingCheckpoint {
 
     private static func write(_ entries: [SafetensorsEntry], metadata: [String: String], to url: URL) throws {
         var metadata = metadata
-        metadata["checksum"] = checksum(entries)
+        metadata["checksum"] = checksum(entries, metadata: metadata)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try SafetensorsArchive(entries: entries, metadata: metadata).write(to: url)
     }
 
     private static func read(_ url: URL) throws -> SafetensorsArchive {
         let archive = try SafetensorsArchive.read(contentsOf: url)
-        guard archive.metadata["checksum"] == checksum(archive.entries) else {
+        guard archive.metadata["checksum"] == checksum(archive.entries, metadata: archive.metadata) else {
             throw CheckpointIntegrityError.checksumMismatch(file: url.path)
         }
         return archive
     }
 
-    /// FNV-1a over names, shapes and the bytes of every tensor.
-    static func checksum(_ entries: [SafetensorsEntry]) -> String {
+    /// FNV-1a over names, shapes and the bytes of every tensor, then over the metadata (sorted, the
+    /// checksum itself left out): epoch, history and best Dice go into the cell record, so a damaged
+    /// digit there must be caught as surely as one in a weight. Prefixed with the scheme's version.
+    static func checksum(_ entries: [SafetensorsEntry], metadata: [String: String]) -> String {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
         func mix(_ byte: UInt8) { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01B3 }
         for entry in entries {
@@ -121,6 +125,10 @@ struct TrainingCheckpoint {
             for d in entry.tensor.shape { withUnsafeBytes(of: UInt64(d).littleEndian) { $0.forEach(mix) } }
             UnsafeRawBufferPointer(start: entry.tensor.pointer, count: entry.tensor.count * 4).forEach(mix)
         }
-        return String(hash, radix: 16)
+        for (key, value) in metadata.sorted(by: { $0.key < $1.key }) where key != "checksum" {
+            key.utf8.forEach(mix); mix(0x1F)
+            value.utf8.forEach(mix); mix(0x1E)
+        }
+        return "2:" + String(hash, radix: 16)
     }
 }
