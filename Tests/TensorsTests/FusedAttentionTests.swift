@@ -1,8 +1,8 @@
 import Tensors
 import XCTest
 
-/// The fused path of `scaledDotProductAttention` (bias broadcast over leading batch axes, as
-/// window attention uses it) against finite differences and against the unfused composition.
+/// The fused path of `scaledDotProductAttention` (bias and mask broadcast over the batch axes, as
+/// window attention uses them) against finite differences and against the unfused composition.
 final class FusedAttentionTests: XCTestCase {
     func testGradientsWithWindowBias() {
         let q = randomTensor([2, 3, 2, 4, 5], seed: 21), k = randomTensor([2, 3, 2, 4, 5], seed: 22)
@@ -33,5 +33,41 @@ final class FusedAttentionTests: XCTestCase {
             let scale = b.map(abs).max()!
             XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()! / scale, 1e-5)
         }
+    }
+
+    /// A per-head bias and a per-window mask with a singleton head axis, as shifted-window attention
+    /// passes them: the mask is added to the scores but gets no gradient.
+    func testBiasAndMaskBroadcastOverDifferentAxes() {
+        let q = randomTensor([2, 3, 2, 4, 5], seed: 41), k = randomTensor([2, 3, 2, 4, 5], seed: 42)
+        let v = randomTensor([2, 3, 2, 4, 3], seed: 43), bias = randomTensor([2, 4, 4], seed: 44)
+        let mask = Tensor((0..<48).map { $0 % 5 == 0 ? -100 : 0 }, shape: [3, 1, 4, 4])
+        checkGradients([q, k, v, bias]) {
+            scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], scale: 0.7, bias: $0[3], mask: mask)
+        }
+        let gy = randomTensor([2, 3, 2, 4, 3], seed: 45)
+        func run(_ fused: Bool) -> [[Float]] {
+            for t in [q, k, v, bias] { t.setRequiresGrad(true); t.clearGrad() }
+            let y = fused ? scaledDotProductAttention(query: q, key: k, value: v, scale: 0.5, bias: bias, mask: mask)
+                : matmul(softmax(matmul(q, k, transposeB: true) * 0.5 + bias + mask, axis: -1), v)
+            (y * gy).sum().backward()
+            return [y.detached().values] + [q, k, v, bias].map { $0.grad!.values }
+        }
+        for (a, b) in zip(run(true), run(false)) {
+            XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!, 1e-5)
+        }
+    }
+
+    /// Training through the fused op keeps O(tokens) per entry, not the tq × tk attention weights.
+    func testKeepsNoScoreSizedBuffersForTheBackward() {
+        let (entries, t) = (6, 64)
+        let q = randomTensor([entries, t, 4], seed: 51), k = randomTensor([entries, t, 4], seed: 52)
+        let v = randomTensor([entries, t, 4], seed: 53)
+        for x in [q, k, v] { x.setRequiresGrad(true) }
+        let before = BufferPool.shared.statistics.liveBytes
+        let y = scaledDotProductAttention(query: q, key: k, value: v, scale: 0.5)
+        let kept = BufferPool.shared.statistics.liveBytes - before
+        XCTAssertLessThan(kept, entries * t * t * 4 / 4, "bytes kept after the forward")
+        y.sum().backward()
+        XCTAssertNotNil(q.grad)
     }
 }

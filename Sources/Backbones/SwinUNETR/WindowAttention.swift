@@ -72,15 +72,17 @@ public final class WindowAttention: Module, AdaptableBlock {
         let parts = qkv(x).reshaped([batch, windows, n, 3, heads, headDim]).permuted([3, 0, 1, 4, 2, 5])
             .split(sizes: [1, 1, 1], axis: 0).map { $0.reshaped([batch, windows, heads, n, headDim]) }
         let q = parts[0] * Float(pow(Double(headDim), -0.5))          // MONAI scales q first
-        var bias = relativePositionBias(tokens: n)                         // [heads, n, n]
-        if let mask { bias = bias.reshaped([1, heads, n, n]) + mask.reshaped([windows, 1, n, n]) }
+        let bias = relativePositionBias(tokens: n)                         // [heads, n, n]
+        let windowMask = mask?.reshaped([windows, 1, n, n])
         let attended: Tensor                                               // [batch, windows, heads, n, d]
         if attnDrop.isTraining && attnDrop.probability > 0 {
-            let scores = matmul(q, parts[1], transposeB: true)           // [batch, windows, heads, n, n]
-            attended = matmul(attnDrop(softmax(scores + bias, axis: -1)), parts[2])
+            var scores = matmul(q, parts[1], transposeB: true) + bias    // [batch, windows, heads, n, n]
+            if let windowMask { scores = scores + windowMask }
+            attended = matmul(attnDrop(softmax(scores, axis: -1)), parts[2])
         } else {
-            // One fused op: the score-sized intermediates stay inside it.
-            attended = scaledDotProductAttention(query: q, key: parts[1], value: parts[2], scale: 1, bias: bias)
+            // One fused op: no score-sized tensor is made or kept (the backward recomputes them).
+            attended = scaledDotProductAttention(query: q, key: parts[1], value: parts[2], scale: 1, bias: bias,
+                                                 mask: windowMask)
         }
         return projDrop(proj(attended.permuted([0, 1, 3, 2, 4]).reshaped([count, n, c])))
     }

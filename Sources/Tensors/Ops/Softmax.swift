@@ -12,16 +12,11 @@ private func softmaxFamily(_ x: Tensor, axis: Int, log logarithm: Bool) -> Tenso
             Parallel.forEach(outer, grain: max(1, 8192 / n)) { range in
                 for o in range {
                     let row = px + o * n, out = py + o * n
-                    var m = -Float.infinity
-                    for i in 0..<n { m = max(m, row[i]) }
-                    var total: Float = 0
-                    for i in 0..<n { out[i] = Foundation.exp(row[i] - m); total += out[i] }
+                    out.update(from: row, count: n)
+                    let (maximum, inverse) = Kernels.softmaxRow(out, count: n)
                     if logarithm {
-                        let shift = m + Foundation.log(total)
+                        let shift = maximum - Foundation.log(inverse)
                         for i in 0..<n { out[i] = row[i] - shift }
-                    } else {
-                        let s = 1 / total
-                        for i in 0..<n { out[i] *= s }
                     }
                 }
             }
