@@ -47,12 +47,18 @@ public struct ParityReport: Codable, Sendable {
 
 public enum ParityError: Error, CustomStringConvertible {
     case missingTensor(file: String, name: String)
+    /// The folder is not a fixture: absent, not a folder, or without some of the four files.
+    case notAFixture(path: String, missing: [String])
     /// A tensor of the fixture whose shape does not follow from the configuration and the input.
     case shapeMismatch(file: String, name: String, expected: [Int], found: [Int])
 
     public var description: String {
         switch self {
         case .missingTensor(let file, let name): "\(file) has no tensor '\(name)'"
+        case .notAFixture(let path, let missing) where missing.isEmpty: "\(path) is not a folder (a parity fixture is a folder)"
+        case .notAFixture(let path, let missing):
+            "\(path) is not a parity fixture: it has no \(missing.joined(separator: ", ")) "
+                + "(expected config.json, weights.safetensors, io.safetensors, expected.safetensors)"
         case .shapeMismatch(let file, let name, let expected, let found):
             "\(file): tensor '\(name)' has shape \(found), the configuration and input imply \(expected)"
         }
@@ -69,6 +75,14 @@ public enum ParityError: Error, CustomStringConvertible {
 /// third of the squared error of all compared tensors, and every kept flip is listed in the report.
 /// Tolerances never change.
 public func runParity(fixture folder: URL, maximumBranchTrials: Int = 10) throws -> ParityReport {
+    var isFolder: ObjCBool = false
+    guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
+        throw ParityError.notAFixture(path: folder.path, missing: [])
+    }
+    let missing = ["config.json", "weights.safetensors", "io.safetensors", "expected.safetensors"].filter {
+        !FileManager.default.fileExists(atPath: folder.appendingPathComponent($0).path)
+    }
+    guard missing.isEmpty else { throw ParityError.notAFixture(path: folder.path, missing: missing) }
     let config = try BackboneConfig.load(contentsOf: folder.appendingPathComponent("config.json"))
     let model = try makeBackbone(config)
     try model.loadCheckpoint(folder.appendingPathComponent("weights.safetensors"))

@@ -14,13 +14,19 @@ struct Parity: ParsableCommand {
 
     @Argument(help: "A fixture folder.")
     var fixture: String
+    @Option(help: "Most leaky-ReLU kinks tried on the other branch after a failing first pass (one pass each).")
+    var branchTrials = 10
     @Flag(help: "Print JSON on stdout and nothing else there.")
     var json = false
+
+    func validate() throws {
+        guard branchTrials >= 0 else { throw ValidationError("--branch-trials must be 0 or more, not \(branchTrials)") }
+    }
 
     func run() throws {
         var passed = false
         try reportingErrors {
-            let report = try runParity(fixture: URL(fileURLWithPath: fixture))
+            let report = try runParity(fixture: URL(fileURLWithPath: fixture), maximumBranchTrials: branchTrials)
             passed = report.passed
             if json {
                 try printJSON(report)

@@ -27,6 +27,20 @@ final class ParityTests: XCTestCase {
         XCTAssert(report.passed, "failures: \(report.failures.map { "\($0.name) \($0.relativeError)" })")
     }
 
+    /// A path that is a file, or a folder without the fixture's files, is refused with what is missing.
+    func testFolderThatIsNoFixtureIsNamed() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("parity-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try Data("{}".utf8).write(to: folder.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try runParity(fixture: folder)) { error in
+            XCTAssert("\(error)".contains("has no weights.safetensors, io.safetensors, expected.safetensors"), "\(error)")
+        }
+        XCTAssertThrowsError(try runParity(fixture: folder.appendingPathComponent("config.json"))) { error in
+            XCTAssert("\(error)".contains("is not a folder"), "\(error)")
+        }
+    }
+
     /// A fixture whose io or expected tensors have the right byte count but the wrong shape is refused
     /// by name before any kernel sees it (a reshaped grad_output used to trap in the broadcast).
     func testMisshapenFixtureTensorsNameTheirFile() throws {
