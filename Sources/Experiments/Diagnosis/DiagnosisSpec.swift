@@ -13,7 +13,7 @@ import Foundation
 /// tasks: [AD vs CN, LMCI vs EMCI]
 /// classifiers: [logistic, svm]
 /// cross_validation: {folds: 5, repeats: 5, seed: 11}
-/// segmentation: {spec: experiments/quickstart.yaml, results: results/quickstart, budget: 12}
+/// segmentation: {spec: experiments/quickstart.yaml, results: runs/quickstart, budget: 12}
 /// ```
 public struct DiagnosisSpec: Decodable, Sendable {
     public var name = "diagnosis"
