@@ -26,6 +26,8 @@ public struct ParityReport: Codable, Sendable {
     /// gradient, and were therefore compared at that float32 noise floor instead.
     public let moduleScaleGradients: [String]
     public let failures: [Comparison]
+    /// No failures (stored, so that `--json` carries it).
+    public let passed: Bool
     /// Leaky-ReLU elements whose input was within float32 rounding of zero and whose backward took the
     /// other branch, because that reproduces the reference's choice (see `runParity`).
     public var kinkBranchesFlipped: [String] = []
@@ -36,7 +38,6 @@ public struct ParityReport: Codable, Sendable {
     /// Σ over grad_input and every parameter gradient of ((ours − reference) / the tensor's largest
     /// reference magnitude)²: the score the branch search lowers.
     public var squaredError = 0.0
-    public var passed: Bool { failures.isEmpty }
 
     public static let logitsTolerance = 1e-4
     public static let gradientTolerance = 1e-3
@@ -212,7 +213,7 @@ private func compareWithReference(
         worstGradient: gradients.max { $0.relativeError / $0.tolerance < $1.relativeError / $1.tolerance } ?? inputCheck,
         gradientsCompared: gradients.count,
         moduleScaleGradients: gradients.filter(\.comparedAtModuleScale).map(\.name),
-        failures: all.filter { !$0.passed })
+        failures: all.filter { !$0.passed }, passed: all.allSatisfy(\.passed))
     report.squaredError = squaredError
     return report
 }
