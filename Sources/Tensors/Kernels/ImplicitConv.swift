@@ -35,16 +35,6 @@ struct Tile6x16 {
     }
 }
 
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}
-
 extension Kernels {
     /// tile += Σ_k a_r[offsets[k]] · b[k, 0..<16] for rows r = 0..<6 (b packed 16 wide).
     @inline(__always)

@@ -4,16 +4,6 @@ import Foundation
 /// one pass with no per-element closure calls. A backward kernel either overwrites the gradient
 /// (`accumulate == false`, a gradient buffer that was just made) or adds to it.
 
-@inline(__always)
-private func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-}
-
-@inline(__always)
-private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
-}
-
 extension Kernels {
     /// e^x for 8 lanes: Cephes' expf (range reduction by ln 2, degree-6 polynomial), about 1 ulp
     /// on [-87, 88]; inputs below underflow to 0, above saturate to +inf. Written with plain lane

@@ -8,14 +8,14 @@ extension Kernels {
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count n: Int) -> (maximum: Float, inverse: Float) {
         var maxima = SIMD8<Float>(repeating: -.infinity)
         var i = 0
-        while i + 8 <= n { maxima = pointwiseMax(maxima, load(row + i)); i += 8 }
+        while i + 8 <= n { maxima = pointwiseMax(maxima, load8(row + i)); i += 8 }
         var maximum = maxima.max()
         while i < n { maximum = max(maximum, row[i]); i += 1 }
         var totals = SIMD8<Float>()
         i = 0
         while i + 8 <= n {
-            let e = exp8(load(row + i) - maximum)
-            store(e, row + i)
+            let e = exp8(load8(row + i) - maximum)
+            store8(e, row + i)
             totals += e
             i += 8
         }
@@ -26,7 +26,7 @@ extension Kernels {
         }
         let inverse = 1 / total
         i = 0
-        while i + 8 <= n { store(load(row + i) * inverse, row + i); i += 8 }
+        while i + 8 <= n { store8(load8(row + i) * inverse, row + i); i += 8 }
         while i < n { row[i] *= inverse; i += 1 }
         return (maximum, inverse)
     }
@@ -35,7 +35,7 @@ extension Kernels {
     @inline(__always)
     public static func softmaxWeights(_ row: UnsafeMutablePointer<Float>, count n: Int, maximum: Float, inverse: Float) {
         var i = 0
-        while i + 8 <= n { store(exp8(load(row + i) - maximum) * inverse, row + i); i += 8 }
+        while i + 8 <= n { store8(exp8(load8(row + i) - maximum) * inverse, row + i); i += 8 }
         guard i < n else { return }
         let e = exp8(loadTail(row + i, count: n - i, padding: maximum) - maximum)
         for lane in 0..<(n - i) { row[i + lane] = e[lane] * inverse }
@@ -48,18 +48,8 @@ extension Kernels {
                                           count n: Int) {
         let dot = Kernels.dot(gradient, weights, count: n)
         var i = 0
-        while i + 8 <= n { store(load(weights + i) * (load(gradient + i) - dot), gradient + i); i += 8 }
+        while i + 8 <= n { store8(load8(weights + i) * (load8(gradient + i) - dot), gradient + i); i += 8 }
         while i < n { gradient[i] = weights[i] * (gradient[i] - dot); i += 1 }
-    }
-
-    @inline(__always)
-    private static func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
-        UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
-    }
-
-    @inline(__always)
-    private static func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
-        UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
     }
 
     /// The last `count` (< 8) elements in the low lanes, `padding` in the others.

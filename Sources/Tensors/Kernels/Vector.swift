@@ -1,5 +1,16 @@
 import Foundation
 
+/// Eight floats from any address (the kernels' buffers are not 32-byte aligned).
+@inline(__always)
+func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
 /// Contiguous vector kernels. Maps are plain loops (they autovectorise with AVX2); reductions use
 /// explicit SIMD accumulators because Swift never reassociates floating-point sums.
 extension Kernels {
