@@ -52,11 +52,13 @@ let package = Package(
             swiftSettings: cpuSwift
         ),
 
+        // Helpers that several test targets share (the shared-data locator, temporary folders).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: cpuSwift),
-        .testTarget(name: "VolumesTests", dependencies: ["Volumes"], swiftSettings: cpuSwift),
+        .testTarget(name: "VolumesTests", dependencies: ["Volumes", "TestSupport"], swiftSettings: cpuSwift),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Tensors"], swiftSettings: cpuSwift),
         .testTarget(name: "PEFTMethodsTests", dependencies: ["PEFTMethods", "Backbones", "Tensors"], swiftSettings: cpuSwift),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments"], exclude: ["Fixtures"], swiftSettings: cpuSwift),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"], exclude: ["Fixtures"], swiftSettings: cpuSwift),
         .testTarget(name: "HarnessTests", dependencies: ["Harness"], swiftSettings: cpuSwift),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Experiments
 import Volumes
@@ -8,7 +9,7 @@ final class DataLayoutTests: XCTestCase {
     // MARK: msd
 
     /// An MSD folder with a listed pair, an unlisted image without label, junk, a missing label.
-    private func makeMSD(_ folder: DataTemporaryFolder, extraEntries: String = "") throws {
+    private func makeMSD(_ folder: TemporaryFolder, extraEntries: String = "") throws {
         for id in ["case_001", "case_002", "case_003", "case_004"] {
             try TinyCase.write(in: folder, image: "imagesTr/\(id).nii.gz", label: "labelsTr/\(id).nii.gz")
         }
@@ -25,7 +26,7 @@ final class DataLayoutTests: XCTestCase {
     }
 
     func testMSDScanReportsSkippedFilesWithReasons() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         try makeMSD(folder)
         let spec = DatasetSpec(name: "tiny", layout: .msd, root: folder.path, exclude: ["case_004"])
         let scan = try DatasetScanner.scan(spec)
@@ -41,9 +42,9 @@ final class DataLayoutTests: XCTestCase {
     }
 
     func testMSDEntryOutsideRootIsRefusedUnlessAllowed() throws {
-        let outside = try DataTemporaryFolder()
+        let outside = try TemporaryFolder()
         try TinyCase.write(in: outside, image: "elsewhere.nii.gz", label: "elsewhere_label.nii.gz")
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         let escape = "../" + outside.url.lastPathComponent + "/elsewhere.nii.gz"
         try makeMSD(folder, extraEntries: ", {\"image\": \"\(escape)\", \"label\": \"./labelsTr/case_001.nii.gz\"}")
         let spec = DatasetSpec(name: "tiny", layout: .msd, root: folder.path)
@@ -56,7 +57,7 @@ final class DataLayoutTests: XCTestCase {
         XCTAssertTrue(scan.caseIDs.contains("elsewhere"))
 
         // Absolute paths are refused too.
-        let absolute = try DataTemporaryFolder()
+        let absolute = try TemporaryFolder()
         try makeMSD(absolute, extraEntries: ", {\"image\": \"\(outside.path)/elsewhere.nii.gz\", \"label\": \"\(outside.path)/elsewhere_label.nii.gz\"}")
         assertDataError(try DatasetScanner.scan(DatasetSpec(name: "abs", layout: .msd, root: absolute.path)),
                         mentions: ["outside the data root"])
@@ -67,7 +68,7 @@ final class DataLayoutTests: XCTestCase {
                         mentions: ["/nonexistent/msd", "does not exist"]) {
             if case .missingRoot = $0 { return true } else { return false }
         }
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         assertDataError(try DatasetScanner.scan(DatasetSpec(name: "empty", layout: .msd, root: folder.path)),
                         mentions: ["dataset.json"])
         try folder.writeText("{ not json", to: "dataset.json")
@@ -76,7 +77,7 @@ final class DataLayoutTests: XCTestCase {
     }
 
     func testFileProblemsListEverythingMissingAtOnce() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         XCTAssertEqual(DatasetSpec(name: "a", layout: .msd, root: "/nonexistent/x").fileProblems(),
                        [.missingRoot(dataset: "a", path: "/nonexistent/x")])
         let spec = DatasetSpec(name: "b", layout: .msd, root: folder.path, lists: .init(train: "train.txt", test: "../t.txt"))
@@ -92,7 +93,7 @@ final class DataLayoutTests: XCTestCase {
     }
 
     func testMismatchedPairIsAnErrorNamingBothFiles() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         try TinyCase.write(in: folder, image: "imagesTr/a.nii.gz", label: "labelsTr/a.nii.gz")
         try TinyCase.write(in: folder, image: "imagesTr/b.nii.gz", label: "labelsTr/b.nii.gz", labelShape: [6, 5, 3])
         try TinyCase.write(in: folder, image: "imagesTr/c.nii.gz", label: "labelsTr/c.nii.gz", labelSpacing: [1, 1, 2])
@@ -116,7 +117,7 @@ final class DataLayoutTests: XCTestCase {
     // MARK: pairs
 
     func testPairsMatchByWildcardStemAndReportUnpaired() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         for id in ["sub1", "sub2", "sub3"] {
             try TinyCase.write(in: folder, image: "img/\(id)_t1.nii.gz", label: "seg/\(id)_mask.nii.gz")
         }
@@ -136,12 +137,12 @@ final class DataLayoutTests: XCTestCase {
     }
 
     func testPairsPatternOutsideRootIsRefused() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         let spec = DatasetSpec(name: "p", layout: .pairs, root: folder.path, images: "../*/img/*.nii.gz", labels: "seg/*.nii.gz")
         assertDataError(try DatasetScanner.scan(spec), mentions: ["../*/img/*.nii.gz", "outside the data root"])
 
         // Allowed, relative and absolute patterns reach the other folder.
-        let other = try DataTemporaryFolder()
+        let other = try TemporaryFolder()
         try TinyCase.write(in: other, image: "img/x.nii.gz", label: "seg/x.nii.gz")
         let relative = DatasetSpec(name: "p", layout: .pairs, root: folder.path,
                                    images: "../\(other.url.lastPathComponent)/img/*.nii.gz",
@@ -156,7 +157,7 @@ final class DataLayoutTests: XCTestCase {
     }
 
     func testExcludeOfAnUnknownIDIsAWarning() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         try TinyCase.write(in: folder, image: "img/a.nii.gz", label: "seg/a.nii.gz")
         let spec = DatasetSpec(name: "p", layout: .pairs, root: folder.path, images: "img/*.nii.gz", labels: "seg/*.nii.gz",
                                exclude: ["zz"])
@@ -170,7 +171,7 @@ final class DataLayoutTests: XCTestCase {
 
     /// The papers' EADC-HarP layout: ROOT/subN/subN_img.nii.gz + subN_mask.nii.gz and list files.
     func testListLayoutWithTrainValidationTestFiles() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         for n in 1...12 where n != 7 {
             try TinyCase.write(in: folder, image: "sub\(n)/sub\(n)_img.nii.gz", label: "sub\(n)/sub\(n)_mask.nii.gz")
         }
@@ -198,7 +199,7 @@ final class DataLayoutTests: XCTestCase {
     }
 
     func testListLineOutsideRootIsRefusedAndDuplicatesAreErrors() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         try TinyCase.write(in: folder, image: "sub1/sub1_img.nii.gz", label: "sub1/sub1_mask.nii.gz")
         try folder.writeText("sub1\n../other/sub2\n", to: "train.txt")
         let spec = DatasetSpec(name: "eadc", layout: .list, root: folder.path, lists: .init(train: "train.txt"))
@@ -216,7 +217,7 @@ final class DataLayoutTests: XCTestCase {
     }
 
     func testListFilesWithAnotherLayoutMustNameScannedCases() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         for id in ["a", "b", "c", "d"] { try TinyCase.write(in: folder, image: "img/\(id).nii.gz", label: "seg/\(id).nii.gz") }
         try folder.writeText("a\nb\n", to: "test.txt")
         var spec = DatasetSpec(name: "p", layout: .pairs, root: folder.path, images: "img/*.nii.gz", labels: "seg/*.nii.gz",
@@ -236,7 +237,7 @@ final class DataLayoutTests: XCTestCase {
 
     /// LPBA40-style ANALYZE atlases: `S01/S01.native.mri.hdr/.img` + `S01.native.label.hdr/.img`.
     func testAnalyzeAtlasesWithSelectedLabels() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         let shape = [5, 4, 3]
         for n in 1...3 {
             let id = String(format: "S%02d", n)

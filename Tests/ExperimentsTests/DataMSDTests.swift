@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Experiments
 import Tensors
@@ -12,7 +13,7 @@ final class DataMSDTests: XCTestCase {
     }
 
     func testScanFinds200CasesAndNamesTheSkippedFiles() throws {
-        let folder = try DataTestData.msdHippocampus()
+        let folder = try SharedData.msdHippocampus()
         let start = Date()
         let scan = try DatasetScanner.scan(spec(folder.path))
         print("scanned MSD in \(String(format: "%.3f", Date().timeIntervalSince(start))) s")
@@ -26,7 +27,7 @@ final class DataMSDTests: XCTestCase {
 
     /// Scan + read + prepare all 200 cases (timed), then the data check's view of the same folder.
     func testPrepareAllCasesAndCheck() throws {
-        let folder = try DataTestData.msdHippocampus()
+        let folder = try SharedData.msdHippocampus()
         let (start, cpu) = (Date(), clock())
         let dataset = try Dataset(spec: spec(folder.path))
         let prepared = try dataset.preparedAll()
@@ -67,8 +68,8 @@ final class DataMSDTests: XCTestCase {
     /// A copy of part of the folder (symlinks to 20 listed cases, the stray image and the junk file)
     /// reports that copy's count.
     func testAnotherCopyReportsItsOwnCount() throws {
-        let folder = try DataTestData.msdHippocampus()
-        let copy = try DataTemporaryFolder()
+        let folder = try SharedData.msdHippocampus()
+        let copy = try TemporaryFolder()
         let manager = FileManager.default
         for sub in ["imagesTr", "labelsTr"] {
             try manager.createDirectory(at: copy.file(sub), withIntermediateDirectories: true)
@@ -100,14 +101,14 @@ final class DataMSDTests: XCTestCase {
     /// A prediction written back lands on the original grid: the prepared label, written and read
     /// again, equals the merged original label voxel for voxel.
     func testPredictionWrittenBackMatchesTheOriginalLabel() throws {
-        let folder = try DataTestData.msdHippocampus()
+        let folder = try SharedData.msdHippocampus()
         var custom = spec(folder.path)
         custom.preprocessing = PreprocessingSpec(spacing: [1.5, 1, 0.8], orientation: "LPI", cropTo: [30, 40, 30], padTo: [32, 48, 48])
         let dataset = try Dataset(spec: custom)
         let id = dataset.caseIDs[3]
         let prepared = try dataset.prepared(id)
         XCTAssertEqual(prepared.gridSize[0], 32)
-        let out = try DataTemporaryFolder()
+        let out = try TemporaryFolder()
         let url = out.file("\(id)_pred.nii.gz")
         // Without resampling the round trip (reorientation, centred pad) is exact.
         var plain = spec(folder.path)

@@ -1,49 +1,10 @@
 import Foundation
 import XCTest
 import Experiments
+import TestSupport
 import Volumes
 
-/// Where the shared data lives: $HIPPOPEFT_DATA, else ../shared/data next to the package root.
-enum DataTestData {
-    static var root: URL {
-        if let path = ProcessInfo.processInfo.environment["HIPPOPEFT_DATA"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()   // ExperimentsTests
-            .deletingLastPathComponent()   // Tests
-            .deletingLastPathComponent()   // package root
-        return packageRoot.appendingPathComponent("../shared/data").standardizedFileURL
-    }
-
-    /// The MSD Task04 folder, or an XCTSkip saying where it was looked for.
-    static func msdHippocampus() throws -> URL {
-        let folder = root.appendingPathComponent("msd-hippocampus")
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("dataset.json").path) else {
-            throw XCTSkip(
-                "MSD Hippocampus data not found at \(folder.path); set HIPPOPEFT_DATA to the folder that holds "
-                    + "msd-hippocampus/ to run this test")
-        }
-        return folder
-    }
-}
-
-/// A fresh folder per test, removed afterwards.
-final class DataTemporaryFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("data-tests-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    var path: String { url.path }
-
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-
+extension TemporaryFolder {
     /// Creates the parent folders of `name` and returns its URL.
     func prepare(_ name: String) throws -> URL {
         let target = file(name)
@@ -74,7 +35,7 @@ enum TinyCase {
     }
 
     /// Writes an image/label pair at the given relative paths.
-    static func write(in folder: DataTemporaryFolder, image: String, label: String?, labelShape: [Int] = shape,
+    static func write(in folder: TemporaryFolder, image: String, label: String?, labelShape: [Int] = shape,
                       labelSpacing: [Double] = [1, 1, 1]) throws {
         try NIfTI.write(try Self.image(), to: try folder.prepare(image))
         if let label {
@@ -83,7 +44,7 @@ enum TinyCase {
     }
 
     /// Writes an ANALYZE 7.5 pair (`name.hdr` + `name.img`, int16, little-endian, no orientation).
-    static func writeAnalyze(_ volume: Volume, in folder: DataTemporaryFolder, name: String) throws {
+    static func writeAnalyze(_ volume: Volume, in folder: TemporaryFolder, name: String) throws {
         var header = [UInt8](repeating: 0, count: 348)
         func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
             withUnsafeBytes(of: value.littleEndian) { header.replaceSubrange(offset..<offset + $0.count, with: $0) }

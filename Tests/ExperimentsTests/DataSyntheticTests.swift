@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Experiments
 import Volumes
@@ -119,7 +120,7 @@ final class DataSyntheticTests: XCTestCase {
     }
 
     func testWriteAsMSDFolderRoundTrips() throws {
-        let folder = try DataTemporaryFolder()
+        let folder = try TemporaryFolder()
         let spec = SyntheticSpec(style: .hfh, subjects: 3)
         XCTAssertEqual(try SyntheticData.writeMSDLayout(spec, to: folder.url), 3)
         let scan = try DatasetScanner.scan(DatasetSpec(name: "w", layout: .msd, root: folder.path))

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Volumes
 
@@ -11,7 +12,7 @@ final class BadFileTests: XCTestCase {
 
     /// A copy of a real MSD image, cut to `keep(size)` bytes.
     private func cutCopy(_ folder: TemporaryFolder, name: String, keep: (Int) -> Int) throws -> URL {
-        let original = try Data(contentsOf: try TestData.msdPairs()[0].image)
+        let original = try Data(contentsOf: try SharedData.msdPairs()[0].image)
         let url = folder.file(name)
         try write(original.prefix(keep(original.count)), to: url)
         return url
@@ -43,7 +44,7 @@ final class BadFileTests: XCTestCase {
 
     func testDamagedGzipData() throws {
         let folder = try TemporaryFolder()
-        var bytes = try Data(contentsOf: try TestData.msdPairs()[0].image)
+        var bytes = try Data(contentsOf: try SharedData.msdPairs()[0].image)
         let middle = bytes.count / 2
         for n in middle..<middle + 64 { bytes[n] ^= 0x5A }
         let url = folder.file("damaged.nii.gz")
@@ -154,7 +155,7 @@ final class BadFileTests: XCTestCase {
 
     func testGzipContentUnderPlainName() throws {
         let folder = try TemporaryFolder()
-        let original = try TestData.msdPairs()[0].image
+        let original = try SharedData.msdPairs()[0].image
         let url = folder.file("compressed.nii")
         try FileManager.default.copyItem(at: original, to: url)
         assertVolumeError(try NIfTI.read(url), names: "compressed.nii", isCase("invalidHeader"))
@@ -176,13 +177,13 @@ final class BadFileTests: XCTestCase {
 
     func testLabelImageMismatch() throws {
         let folder = try TemporaryFolder()
-        let pair = try TestData.msdPairs()[0]
+        let pair = try SharedData.msdPairs()[0]
         let image = try NIfTI.read(pair.image)
         let label = try NIfTI.read(pair.label)
         XCTAssertNoThrow(try checkSameGrid(image: image, label: label))
 
         // A label of another case (different grid).
-        let other = try TestData.msdPairs().lazy.map { try NIfTI.read($0.label) }.first { $0.shape != image.shape }!
+        let other = try SharedData.msdPairs().lazy.map { try NIfTI.read($0.label) }.first { $0.shape != image.shape }!
         let error = assertVolumeError(
             try checkSameGrid(image: image, label: other), names: other.source!.path, isCase("gridMismatch"))
         XCTAssertTrue(error?.description.contains(image.source!.path) ?? false)

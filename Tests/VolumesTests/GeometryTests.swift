@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Volumes
 
@@ -99,7 +100,7 @@ final class GeometryTests: XCTestCase {
 extension GeometryTests {
     func testEditedQformIsWrittenNotTheStaleQuaternion() throws {
         let folder = try TemporaryFolder()
-        var volume = try NIfTI.read(try TestData.msdPairs()[0].image)
+        var volume = try NIfTI.read(try SharedData.msdPairs()[0].image)
         XCTAssertNotNil(volume.geometry.quaternion)
         let flipped = Affine(rows: [[-1, 0, 0, 40], [0, 1, 0, 1], [0, 0, 1, 1]])!
         volume.geometry.qform = flipped

@@ -1,11 +1,12 @@
 import Foundation
+import TestSupport
 import XCTest
 import Volumes
 
 /// The real MSD Task04 Hippocampus folder, as found (mixed dtypes, a stray image, a .DS_Store).
 final class MSDDatasetTests: XCTestCase {
     func testEveryListedPairLoadsOnOneGrid() throws {
-        let pairs = try TestData.msdPairs()
+        let pairs = try SharedData.msdPairs()
         XCTAssertEqual(pairs.count, 200)
         var imageTypes: [NIfTIDatatype: Int] = [:]
         var labelTypes: [NIfTIDatatype: Int] = [:]
@@ -44,12 +45,12 @@ final class MSDDatasetTests: XCTestCase {
     }
 
     func testStrayImageHasNoLabelAndIsNotListed() throws {
-        let folder = try TestData.msdHippocampus()
+        let folder = try SharedData.msdHippocampus()
         let stray = folder.appendingPathComponent("imagesTr/hippocampus_118.nii.gz")
         XCTAssertTrue(FileManager.default.fileExists(atPath: stray.path))
         XCTAssertFalse(
             FileManager.default.fileExists(atPath: folder.appendingPathComponent("labelsTr/hippocampus_118.nii.gz").path))
-        XCTAssertFalse(try TestData.msdPairs().contains { $0.image.lastPathComponent == "hippocampus_118.nii.gz" })
+        XCTAssertFalse(try SharedData.msdPairs().contains { $0.image.lastPathComponent == "hippocampus_118.nii.gz" })
         // The image itself is fine; only its label is missing.
         XCTAssertEqual(try NIfTI.read(stray).shape.count, 3)
         assertVolumeError(
@@ -59,7 +60,7 @@ final class MSDDatasetTests: XCTestCase {
     }
 
     func testDSStoreIsNotAnImage() throws {
-        let folder = try TestData.msdHippocampus()
+        let folder = try SharedData.msdHippocampus()
         let error = assertVolumeError(
             try NIfTI.read(folder.appendingPathComponent("imagesTr/.DS_Store")), names: ".DS_Store"
         ) { if case .notNIfTI = $0 { return true } else { return false } }
@@ -68,7 +69,7 @@ final class MSDDatasetTests: XCTestCase {
 
     /// Reading holds no shared state: two threads give the same voxels as one.
     func testConcurrentReadsMatchSequentialReads() throws {
-        let urls = try TestData.msdPairs().prefix(40).flatMap { [$0.image, $0.label] }
+        let urls = try SharedData.msdPairs().prefix(40).flatMap { [$0.image, $0.label] }
         let sequential = try urls.map { try NIfTI.read($0).voxels }
         let results = Slots(count: urls.count)
         DispatchQueue.concurrentPerform(iterations: urls.count) { n in

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 import Volumes
 
@@ -90,7 +91,7 @@ final class RoundTripTests: XCTestCase {
     }
 
     func testPredictionKeepsReferenceGeometry() throws {
-        let pairs = try TestData.msdPairs()
+        let pairs = try SharedData.msdPairs()
         let folder = try TemporaryFolder()
         let reference = try NIfTI.read(pairs[0].image)
         let label = try NIfTI.read(pairs[0].label)

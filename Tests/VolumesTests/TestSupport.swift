@@ -1,31 +1,9 @@
 import Foundation
 import XCTest
+import TestSupport
 import Volumes
 
-/// Where the shared data lives: $HIPPOPEFT_DATA, else ../shared/data next to the package root.
-enum TestData {
-    static var root: URL {
-        if let path = ProcessInfo.processInfo.environment["HIPPOPEFT_DATA"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()   // VolumesTests
-            .deletingLastPathComponent()   // Tests
-            .deletingLastPathComponent()   // package root
-        return packageRoot.appendingPathComponent("../shared/data").standardizedFileURL
-    }
-
-    /// The MSD Task04 folder, or an XCTSkip saying where it was looked for.
-    static func msdHippocampus() throws -> URL {
-        let folder = root.appendingPathComponent("msd-hippocampus")
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("dataset.json").path) else {
-            throw XCTSkip(
-                "MSD Hippocampus data not found at \(folder.path); set HIPPOPEFT_DATA to the folder that holds "
-                    + "msd-hippocampus/ to run this test")
-        }
-        return folder
-    }
-
+extension SharedData {
     struct Pair: Decodable {
         var image: String
         var label: String
@@ -45,23 +23,6 @@ enum TestData {
              folder.appendingPathComponent($0.label).standardizedFileURL)
         }
     }
-}
-
-/// A fresh folder per test, removed afterwards.
-final class TemporaryFolder {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory
-            .appendingPathComponent("volumes-tests-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit { try? FileManager.default.removeItem(at: url) }
-
-    func file(_ name: String) -> URL { url.appendingPathComponent(name) }
-
-    var contents: [String] { (try? FileManager.default.contentsOfDirectory(atPath: url.path)) ?? [] }
 }
 
 /// Asserts that `body` throws a `VolumeError` accepted by `match`, whose one-line description names
