@@ -99,13 +99,13 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         guard inChannels > 0, outChannels > 0 else { throw fail("in_channels and out_channels must be positive") }
         guard featureSize > 0, featureSize % 12 == 0 else { throw fail("feature_size should be divisible by 12, got \(featureSize)") }
         guard depths.count == 4, numHeads.count == 4 else { throw fail("depths and num_heads need 4 stages") }
-        try checkLimits(fail)
         guard depths.allSatisfy({ $0 > 0 }), numHeads.allSatisfy({ $0 > 0 }) else { throw fail("depths and num_heads must be positive") }
+        guard windowSize > 0 else { throw fail("window_size must be positive") }
+        guard mlpRatio > 0 else { throw fail("mlp_ratio must be positive") }
+        try checkLimits(fail)
         for (stage, heads) in numHeads.enumerated() where (featureSize << stage) % heads != 0 {
             throw fail("stage \(stage + 1) width \(featureSize << stage) is not divisible by its \(heads) heads")
         }
-        guard windowSize > 0 else { throw fail("window_size must be positive") }
-        guard mlpRatio > 0 else { throw fail("mlp_ratio must be positive") }
         guard Self.downsampleModes.contains(downsample) else { throw fail("downsample '\(downsample)' (use merging or mergingv2)") }
         for (name, rate) in [("drop_rate", dropRate), ("attn_drop_rate", attnDropRate), ("dropout_path_rate", dropoutPathRate)]
         where !(0...1).contains(rate) {

@@ -66,8 +66,7 @@ public struct ResultStore: Sendable {
     /// `models/<key>/`); a failed cell's stay for inspection.
     public func removeWork(of record: CellRecord) {
         guard record.status == .done else { return }
-        let folder = workFolder(record.key)
-        if FileManager.default.fileExists(atPath: folder.path) { try? FileManager.default.removeItem(at: folder) }
+        try? FileManager.default.removeItem(at: workFolder(record.key))
     }
 
     public func record(_ key: String) throws -> CellRecord? {
