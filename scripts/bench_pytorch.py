@@ -7,7 +7,9 @@ Forward: eval mode under no_grad, median of N after 1 warm-up. Peak = the proces
 LoRA: r = 8, alpha = 16 on every block's qkv / out_proj (Swin: attn.proj) / linear1 / linear2 as a
 plain module wrapper; decoders and the output block stay trainable, everything else is frozen.
 
-Prints one JSON object on stdout, in `harness bench --json`'s format.
+Prints one JSON object on stdout, in `harness bench --json`'s format. With --conv (e.g.
+16x16@64,32x16@64: in x out channels @ size, as `harness bench --conv`), times PyTorch's 3x3x3
+convolution instead: forward, data gradient alone and weight gradient alone, one JSON line each.
 """
 import argparse
 import json
@@ -31,7 +33,10 @@ def main():
     parser.add_argument("--method", default="full", choices=["full", "lora"])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--conv", help="time conv3d kernels of these geometries instead of a model")
     args = parser.parse_args()
+    if args.conv:
+        return conv_kernels(args)
 
     import torch
     import torch.nn as nn
@@ -129,6 +134,34 @@ def main():
         "trainable_parameters": sum(p.numel() for p in trainable), "framework": "pytorch",
         "torch": torch.__version__, "threads": torch.get_num_threads(),
     }, sort_keys=True))
+
+
+def conv_kernels(args):
+    """Median GFLOP/s of PyTorch's 3x3x3 conv3d (padding 1) forward, data gradient and weight gradient."""
+    import torch
+    torch.set_num_threads(args.threads)
+    for geometry in args.conv.split(","):
+        channels, size = geometry.split("@")
+        ci, co, size = *map(int, channels.split("x")), int(size)
+        x = torch.randn(1, ci, size, size, size)
+        w = torch.randn(co, ci, 3, 3, 3) * 0.1
+        gy = torch.randn(1, co, size, size, size)
+        flop = 2 * co * ci * 27 * size ** 3
+        backward = lambda mask: torch.ops.aten.convolution_backward(
+            gy, x, w, None, [1, 1, 1], [1, 1, 1], [1, 1, 1], False, [0, 0, 0], 1, mask)
+        kernels = {"conv3d_forward": lambda: torch.nn.functional.conv3d(x, w, padding=1),
+                   "conv3d_backward_data": lambda: backward([True, False, False]),
+                   "conv3d_backward_weight": lambda: backward([False, True, False])}
+        for bench, run in kernels.items():
+            run()
+            walls = []
+            for _ in range(args.repeats):
+                t0 = time.perf_counter()
+                run()
+                walls.append(time.perf_counter() - t0)
+            seconds = sorted(walls)[len(walls) // 2]
+            print(json.dumps({"bench": bench, "shape": f"{ci}->{co} k3 {size}^3", "gflops": flop / seconds / 1e9,
+                              "seconds": seconds, "framework": "pytorch", "torch": torch.__version__}, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -53,6 +53,40 @@ final class ConvolutionGradientTests: XCTestCase {
         }
     }
 
+    /// A decoder's `conv(cat(upsampled, skip))` with a frozen skip branch: only the trainable part's
+    /// channels get a data gradient, and it matches finite differences through both consumers.
+    func testConvOverAPartlyFrozenConcatenation() {
+        let frozenBefore = randomTensor([1, 2, 4, 5, 3], seed: 1), frozenAfter = randomTensor([1, 1, 4, 5, 3], seed: 2)
+        let cases: [([Int], [Int], [Int])] = [([3, 6, 3, 3, 3], [1, 1, 1], [1, 1, 1]),  // implicit GEMM
+                                              ([2, 6, 1, 1, 1], [1, 1, 1], [0, 0, 0]),  // pointwise
+                                              ([2, 6, 3, 3, 3], [2, 2, 2], [1, 1, 1])]  // strided (unfolded)
+        for (i, (ws, stride, padding)) in cases.enumerated() {
+            let trainable = randomTensor([1, 3, 4, 5, 3], seed: UInt64(10 + i)), w = randomTensor(ws, seed: UInt64(20 + i))
+            let pointwise = randomTensor([2, 6, 1, 1, 1], seed: UInt64(30 + i))
+            checkGradients([trainable, w]) { inputs in
+                let joined = Tensor.concatenate([frozenBefore, inputs[0], frozenAfter], axis: 1)
+                let y = conv3d(joined, weight: inputs[1], bias: nil, stride: stride, padding: padding)
+                let skip = conv3d(joined, weight: pointwise, bias: nil, stride: stride, padding: [0, 0, 0])
+                return y.sum() + skip.sum()
+            }
+        }
+    }
+
+    func testFrozenConcatenationPartsCostNoDataGradientWork() {
+        let w = randomTensor([4, 8, 3, 3, 3], seed: 3)
+        func backwardFlops(freezingSkip: Bool) -> Int {
+            let up = randomTensor([1, 4, 6, 6, 6], seed: 1), skip = randomTensor([1, 4, 6, 6, 6], seed: 2)
+            up.setRequiresGrad(true)
+            skip.setRequiresGrad(!freezingSkip)
+            let y = conv3d(Tensor.concatenate([up, skip], axis: 1), weight: w, bias: nil, padding: [1, 1, 1]).sum()
+            KernelCounters.reset()
+            y.backward()
+            XCTAssertNotNil(up.grad)
+            return KernelCounters.flops.load(ordering: .relaxed)
+        }
+        XCTAssertEqual(backwardFlops(freezingSkip: true) * 2, backwardFlops(freezingSkip: false))
+    }
+
     func testTransposedConvIsTheAdjointOfConv() {
         // <convT(x), y> = <x, conv(y)> for the same weight: checks the forward against conv's definition.
         let w = randomTensor([3, 2, 2, 2, 2], seed: 1)           // [Ci of convT, Co of convT, k…]

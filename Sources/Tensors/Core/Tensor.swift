@@ -14,6 +14,10 @@ public final class Tensor {
     public internal(set) var grad: Tensor?
     /// How to push this tensor's gradient to its inputs; nil for leaves and constants.
     var node: GradNode?
+    /// The channels (axis 1) of this tensor's gradient that are ever read, when not all are: set on an
+    /// axis-1 concatenation of parts of which only some need a gradient. An op may leave the other
+    /// channels of its gradient unwritten (a convolution then skips their share of the data gradient).
+    var gradientChannels: Range<Int>?
 
     public init(shape: [Int], storage: Storage) {
         precondition(storage.count >= shape.elementCount, "storage of \(storage.count) floats for shape \(shape)")

@@ -88,20 +88,10 @@ extension Kernels {
         }
     }
 
-    /// dx[Ci, DHW] += fold(Wᵀ · dy) for one batch entry. Workers split the input channels, whose
-    /// unfolded rows never overlap.
+    /// dx[Ci, DHW] += convᵀ(dy) for one batch entry (= with `overwrite`, into an uninitialised buffer).
     public static func convBackwardData(_ dy: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                                        into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
-        let k = g.patchSize, p = g.outputVolume
-        if g.isPointwise {
-            gemm(transA: true, m: k, n: p, k: g.outChannels, a: weight, lda: k, b: dy, ldb: p, beta: 1, c: dx, ldc: p)
-            return
-        }
-        if g.implicitDataGradient {
-            implicitConvBackward(dy, dy, weight: weight, dx: dx, dw: nil, g)
-        } else {
-            unfoldedConvBackwardData(dy, weight: weight, into: dx, g)
-        }
+                                        into dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry, overwrite: Bool = false) {
+        convBackward(dy, dy, weight: weight, dx: dx, dw: nil, g, overwriteData: overwrite)
     }
 
     /// The vol2col data gradient (any stride).

@@ -15,7 +15,21 @@ public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: [Int] = [
         return y.recording(label: convLabel("conv3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? [])) { gy in
             let dx = x.requiresGrad ? x.gradientTarget() : nil
             let dw = weight.requiresGrad ? weight.gradientTarget() : nil
-            if dx != nil || dw != nil {
+            if let needed = x.gradientChannels, let dx {
+                // Only some input channels' gradients are read: the data gradient of those alone.
+                let part = inputChannels(needed, of: weight)
+                var partGeometry = g
+                partGeometry.inChannels = needed.count
+                for i in 0..<n {
+                    if let dw {
+                        Kernels.convBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume, weight: weight.pointer,
+                                             dx: nil, dw: dw.tensor.pointer, g, overwriteWeight: dw.overwrite && i == 0)
+                    }
+                    Kernels.convBackwardData(gy.pointer + i * outVolume, weight: part.pointer,
+                                             into: dx.tensor.pointer + i * inVolume + needed.lowerBound * g.inputVolume,
+                                             partGeometry, overwrite: dx.overwrite)
+                }
+            } else if dx != nil || dw != nil {
                 for i in 0..<n {
                     Kernels.convBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume, weight: weight.pointer,
                                          dx: dx.map { $0.tensor.pointer + i * inVolume }, dw: dw?.tensor.pointer, g,
@@ -52,9 +66,10 @@ public func convTranspose3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
                                                    into: y.pointer + i * outVolume, g)
             }
         } else {
-            y = Tensor(zeros: [n, g.inChannels] + outSize)
+            y = Tensor(uninitialized: [n, g.inChannels] + outSize)
             for i in 0..<n {
-                Kernels.convBackwardData(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g)
+                Kernels.convBackwardData(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g,
+                                         overwrite: true)
             }
         }
         if let bias { addChannelBias(bias, to: y) }
@@ -85,6 +100,17 @@ public func convTranspose3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
             if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
         }
     }
+}
+
+/// weight[:, channels] of a [Co, Ci, kd, kh, kw] kernel, contiguous.
+private func inputChannels(_ channels: Range<Int>, of weight: Tensor) -> Tensor {
+    let co = weight.shape[0], ci = weight.shape[1], taps = weight.shape[2...].reduce(1, *)
+    let part = Tensor(uninitialized: [co, channels.count] + weight.shape[2...])
+    for o in 0..<co {
+        (part.pointer + o * channels.count * taps).update(from: weight.pointer + (o * ci + channels.lowerBound) * taps,
+                                                          count: channels.count * taps)
+    }
+    return part
 }
 
 /// y[n, c, …] += bias[c].

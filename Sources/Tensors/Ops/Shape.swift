@@ -142,6 +142,7 @@ extension Tensor {
                 for o in 0..<outer { (y.pointer + o * outRow + offset).update(from: part.pointer + o * row, count: row) }
                 offset += row
             }
+            if axis == 1 { y.gradientChannels = channelsNeedingGradient(parts) }
             return y.recording("concatenate", parts) { gy in
                 for (part, offset) in zip(parts, offsets) where part.requiresGrad {
                     let row = part.shape[axis...].reduce(1, *)
@@ -179,4 +180,17 @@ extension Tensor {
             Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
         }
     }
+}
+
+/// The axis-1 range covered by the parts that need a gradient, when those are contiguous and not all
+/// of them (nil otherwise: every channel's gradient may be read).
+private func channelsNeedingGradient(_ parts: [Tensor]) -> Range<Int>? {
+    var offset = 0, needed: [Range<Int>] = []
+    for part in parts {
+        if part.requiresGrad { needed.append(offset..<(offset + part.shape[1])) }
+        offset += part.shape[1]
+    }
+    guard let first = needed.first, let last = needed.last, needed.count < parts.count else { return nil }
+    let span = first.lowerBound..<last.upperBound
+    return needed.map(\.count).reduce(0, +) == span.count ? span : nil
 }
