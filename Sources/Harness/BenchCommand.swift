@@ -59,6 +59,10 @@ struct Bench: ParsableCommand {
                                            r.seconds, r.gflopsPerCPUSecond))
                     }
                 }
+                for r in Benchmarks.windowAttention() {
+                    try emit(r, String(format: "%@ %@: %.1f GFLOP/s (%.3f s; %.1f per CPU-s)", r.bench, r.shape, r.gflops,
+                                       r.seconds, r.gflopsPerCPUSecond))
+                }
                 // Last among the kernels: OpenBLAS's own threads spin for a while after each call.
                 let reference = Benchmarks.openBLASGemm(size: 2048, threads: Parallel.workers)
                 try emit(reference, String(format: "%@ %@ (OpenBLAS's own threading, reference): %.1f GFLOP/s (%.1f per CPU-s)",

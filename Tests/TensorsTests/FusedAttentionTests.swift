@@ -57,6 +57,31 @@ final class FusedAttentionTests: XCTestCase {
         }
     }
 
+    /// Heads of multiples of 8 channels take the row-by-row kernels (key counts that are not a multiple
+    /// of 8 exercise their padding): finite differences, and the composition with bias and mask.
+    func testRowwisePathWithBiasAndMask() {
+        let q = randomTensor([1, 2, 2, 3, 8], seed: 61), k = randomTensor([1, 2, 2, 5, 8], seed: 62)
+        let v = randomTensor([1, 2, 2, 5, 16], seed: 63)
+        let mask = Tensor((0..<30).map { $0 % 4 == 0 ? -100 : 0 }, shape: [2, 1, 3, 5])
+        checkGradients([q, k, v, randomTensor([2, 3, 5], seed: 64)]) {
+            scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], scale: 0.4, bias: $0[3], mask: mask)
+        }
+        let (bq, bk, bv) = (randomTensor([2, 9, 2, 11, 8], seed: 65), randomTensor([2, 9, 2, 37, 8], seed: 66),
+                            randomTensor([2, 9, 2, 37, 8], seed: 67))
+        let bias = randomTensor([9, 2, 11, 37], seed: 68), gy = randomTensor([2, 9, 2, 11, 8], seed: 69)
+        let windowMask = Tensor((0..<(9 * 11 * 37)).map { $0 % 7 == 0 ? -100 : 0 }, shape: [9, 1, 11, 37])
+        func run(_ fused: Bool) -> [[Float]] {
+            for t in [bq, bk, bv, bias] { t.setRequiresGrad(true); t.clearGrad() }
+            let y = fused ? scaledDotProductAttention(query: bq, key: bk, value: bv, scale: 0.3, bias: bias, mask: windowMask)
+                : matmul(softmax(matmul(bq, bk, transposeB: true) * 0.3 + bias + windowMask, axis: -1), bv)
+            (y * gy).sum().backward()
+            return [y.detached().values] + [bq, bk, bv, bias].map { $0.grad!.values }
+        }
+        for (a, b) in zip(run(true), run(false)) {
+            XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!, 1e-5)
+        }
+    }
+
     /// Training through the fused op keeps O(tokens) per entry, not the tq × tk attention weights.
     func testKeepsNoScoreSizedBuffersForTheBackward() {
         let (entries, t) = (6, 64)

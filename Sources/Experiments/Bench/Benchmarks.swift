@@ -71,12 +71,18 @@ public enum Benchmarks {
     }
 
     /// Median wall time and median process CPU time (all threads) of `repeats` calls after `warmup` calls.
-    static func medianTimes(warmup: Int, repeats: Int, afterWarmup: () -> Void = {}, _ body: () -> Void)
+    /// `between` runs untimed before every call after the first (e.g. to rebuild a graph the call consumes).
+    static func medianTimes(warmup: Int, repeats: Int, afterWarmup: () -> Void = {}, between: () -> Void = {},
+                            _ body: () -> Void)
         -> (wall: Double, cpu: Double, totalWall: Double, totalCPU: Double, bestCPU: Double) {
-        for _ in 0..<warmup { body() }
+        for i in 0..<warmup {
+            if i > 0 { between() }
+            body()
+        }
         afterWarmup()
         var walls: [Double] = [], cpus: [Double] = []
-        for _ in 0..<repeats {
+        for i in 0..<repeats {
+            if i > 0 || warmup > 0 { between() }
             let start = DispatchTime.now().uptimeNanoseconds, startCPU = processCPUSeconds()
             body()
             cpus.append(processCPUSeconds() - startCPU)
@@ -115,6 +121,31 @@ public enum Benchmarks {
         let flop = 2 * pow(Double(n), 3)
         return OpResult(bench: "gemm_openblas_\(threads)t", shape: "\(n)x\(n)x\(n)", gflops: flop / t.wall / 1e9,
                         seconds: t.wall, gflopsPerCPUSecond: flop / t.bestCPU / 1e9)
+    }
+
+    /// Shifted-window attention as `swinunetr-cpu`'s first stage runs it: 125 windows of 7³ tokens,
+    /// 3 heads of 8 channels, relative-position bias and window mask; forward, and backward alone.
+    public static func windowAttention(repeats: Int = 5) -> [OpResult] {
+        let (windows, heads, n, d) = (125, 3, 343, 8)
+        var rng = RandomGenerator(seed: 5)
+        let q = Tensor.normal([1, windows, heads, n, d], using: &rng), k = Tensor.normal([1, windows, heads, n, d], using: &rng)
+        let v = Tensor.normal([1, windows, heads, n, d], using: &rng), bias = Tensor.normal([heads, n, n], using: &rng)
+        let mask = Tensor((0..<(windows * n * n)).map { ($0 / 97) % 3 == 0 ? -100 : 0 }, shape: [windows, 1, n, n])
+        for t in [q, k, v, bias] { t.setRequiresGrad(true) }
+        let forward = medianTimes(warmup: 1, repeats: repeats) {
+            _ = withoutGrad { scaledDotProductAttention(query: q, key: k, value: v, scale: 1, bias: bias, mask: mask) }
+        }
+        var y = scaledDotProductAttention(query: q, key: k, value: v, scale: 1, bias: bias, mask: mask).sum()
+        let backward = medianTimes(warmup: 1, repeats: repeats, between: {
+            for t in [q, k, v, bias] { t.clearGrad() }
+            y = scaledDotProductAttention(query: q, key: k, value: v, scale: 1, bias: bias, mask: mask).sum()
+        }) { y.backward() }
+        let products = 2.0 * Double(windows * heads * n * n * d)  // one n×n×d product
+        let shape = "\(windows)x\(heads) windows of \(n)x\(d)"
+        return [OpResult(bench: "window_attention_forward", shape: shape, gflops: 2 * products / forward.wall / 1e9,
+                         seconds: forward.wall, gflopsPerCPUSecond: 2 * products / forward.bestCPU / 1e9),
+                OpResult(bench: "window_attention_backward", shape: shape, gflops: 5 * products / backward.wall / 1e9,
+                         seconds: backward.wall, gflopsPerCPUSecond: 5 * products / backward.bestCPU / 1e9)]
     }
 
     /// conv3d 3×3×3 of `channels` → `channels` on a `size`³ volume: forward, and backward (data + weight).

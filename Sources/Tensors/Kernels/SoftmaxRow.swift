@@ -8,7 +8,12 @@ extension Kernels {
     public static func softmaxRow(_ row: UnsafeMutablePointer<Float>, count n: Int) -> (maximum: Float, inverse: Float) {
         var maxima = SIMD8<Float>(repeating: -.infinity)
         var i = 0
-        while i + 8 <= n { maxima = pointwiseMax(maxima, load8(row + i)); i += 8 }
+        while i + 8 <= n {
+            // A compare and a blend: the standard library's generic `pointwiseMax` goes lane by lane.
+            let v = load8(row + i)
+            maxima.replace(with: v, where: v .> maxima)
+            i += 8
+        }
         var maximum = maxima.max()
         while i < n { maximum = max(maximum, row[i]); i += 1 }
         var totals = SIMD8<Float>()

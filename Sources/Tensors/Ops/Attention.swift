@@ -11,6 +11,10 @@
 /// at 64³). Other shapes use the composition of matmul, add and softmax.
 public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: Tensor, scale: Float,
                                       bias: Tensor? = nil, mask: Tensor? = nil) -> Tensor {
+    Profiler.measure("attention", .forward) { attention(q, k, v, scale: scale, bias: bias, mask: mask) }
+}
+
+private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bias: Tensor?, mask: Tensor?) -> Tensor {
     let batchShape = Array(q.shape.dropLast(2))
     let (tq, d, tk, dv) = (q.shape[q.rank - 2], q.shape[q.rank - 1], k.shape[k.rank - 2], v.shape[v.rank - 1])
     let biasSlots = bias.flatMap { BroadcastSlots($0.shape, batch: batchShape, matrix: [tq, tk]) }
@@ -28,46 +32,111 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
     let keep = GradMode.isEnabled && [q, k, v, bias].contains { $0?.requiresGrad == true }
     let (pq, pk, pv) = (q.pointer, k.pointer, v.pointer)
     let (pb, pm) = (bias?.pointer, mask?.pointer)
+    // Heads of multiples of 8 channels go row by row (see AttentionRows.swift); others through BLAS
+    // on whole score matrices. Forward and backward take the same path, so the backward's recomputed
+    // weights equal the forward's bit for bit.
+    let rowwise = d % 8 == 0 && dv % 8 == 0
+    let ld = (tk + 7) / 8 * 8, block = 8
+    let scratchSize = rowwise ? (d + dv + 2 * block) * ld : 2 * scoreSize
+    /// Adds the bias and the mask to rows `rows` of entry b's scores, stored from `p`.
+    func addTerms(_ b: Int, rows: Range<Int>, to p: UnsafeMutablePointer<Float>) {
+        let offset = rows.lowerBound * tk, count = rows.count * tk
+        if let pb, let biasSlots { addSerial(pb + biasSlots.slot[b] * scoreSize + offset, into: p, count: count) }
+        if let pm, let maskSlots { addSerial(pm + maskSlots.slot[b] * scoreSize + offset, into: p, count: count) }
+    }
     /// Entry b's scores scale·q·kᵀ + bias + mask into `p` (tq × tk).
     func scores(_ b: Int, into p: UnsafeMutablePointer<Float>) {
         Kernels.gemm(transB: true, m: tq, n: tk, k: d, alpha: scale, a: pq + b * tq * d, lda: d,
                      b: pk + b * tk * d, ldb: d, c: p, ldc: tk, parallel: false)
-        if let pb, let biasSlots { addSerial(pb + biasSlots.slot[b] * scoreSize, into: p, count: scoreSize) }
-        if let pm, let maskSlots { addSerial(pm + maskSlots.slot[b] * scoreSize, into: p, count: scoreSize) }
+        addTerms(b, rows: 0..<tq, to: p)
+    }
+    /// Rows `rows` of entry b's scores into `out` (ld floats apart), from entry b's kᵀ.
+    func scoreRows(_ b: Int, _ rows: Range<Int>, keysT: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        Kernels.rowsTimesTransposed(pq + (b * tq + rows.lowerBound) * d, lda: d, rows: rows.count, count: d, keysT, ld: ld,
+                                    alpha: scale, into: out, ldo: ld)
+        for (i, r) in rows.enumerated() { addTerms(b, rows: r..<(r + 1), to: out + i * ld) }
+    }
+    /// Runs `body` with a worker's scratch.
+    func withScratch(_ body: (UnsafeMutablePointer<Float>) -> Void) {
+        let scratch = Storage(count: scratchSize)
+        withExtendedLifetime(scratch) { body(scratch.pointer) }
     }
     // Per row: the maximum and the inverse sum of its exponentials, for the backward.
     let statistics = keep ? Storage(count: batch * tq * 2) : nil
     let y = Tensor(uninitialized: batchShape + [tq, dv])
     let py = y.pointer
+    func keepStatistics(_ b: Int, _ r: Int, _ row: (maximum: Float, inverse: Float)) {
+        guard let statistics else { return }
+        statistics.pointer[2 * (b * tq + r)] = row.maximum
+        statistics.pointer[2 * (b * tq + r) + 1] = row.inverse
+    }
     Parallel.forEach(batch) { range in
-        let scratch = Storage(count: scoreSize)
-        withExtendedLifetime(scratch) {
-            let p = scratch.pointer
+        withScratch { s in
             for b in range {
-                scores(b, into: p)
-                for r in 0..<tq {
-                    let (maximum, inverse) = Kernels.softmaxRow(p + r * tk, count: tk)
-                    if let statistics {
-                        statistics.pointer[2 * (b * tq + r)] = maximum
-                        statistics.pointer[2 * (b * tq + r) + 1] = inverse
+                if rowwise {
+                    Kernels.transposePadded(pk + b * tk * d, rows: tk, cols: d, into: s, ld: ld)
+                    let p = s + d * ld
+                    for start in stride(from: 0, to: tq, by: block) {
+                        let rows = start..<min(tq, start + block)
+                        scoreRows(b, rows, keysT: s, into: p)
+                        for (i, r) in rows.enumerated() { keepStatistics(b, r, Kernels.softmaxRow(p + i * ld, count: tk)) }
+                        Kernels.rowsTimesMatrix(p, ldw: ld, rows: rows.count, count: tk, pv + b * tk * dv, ld: dv, width: dv,
+                                                alpha: 1, accumulate: false, into: py + (b * tq + start) * dv, ldo: dv)
                     }
+                } else {
+                    scores(b, into: s)
+                    for r in 0..<tq { keepStatistics(b, r, Kernels.softmaxRow(s + r * tk, count: tk)) }
+                    Kernels.gemm(m: tq, n: dv, k: tk, a: s, lda: tk, b: pv + b * tk * dv, ldb: dv,
+                                 c: py + b * tq * dv, ldc: dv, parallel: false)
                 }
-                Kernels.gemm(m: tq, n: dv, k: tk, a: p, lda: tk, b: pv + b * tk * dv, ldb: dv,
-                             c: py + b * tq * dv, ldc: dv, parallel: false)
             }
         }
     }
     guard let statistics else { return y }
-    return y.recording([q, k, v] + (bias.map { [$0] } ?? [])) { gy in
+    return y.recording("attention", [q, k, v] + (bias.map { [$0] } ?? [])) { gy in
         defer { withExtendedLifetime(mask) {} }  // `scores` reads it through a pointer
         let pg = gy.pointer, ps = statistics.pointer
         let gq = q.requiresGrad ? q.gradAccumulator().pointer : nil
         let gk = k.requiresGrad ? k.gradAccumulator().pointer : nil
         let gv = v.requiresGrad ? v.gradAccumulator().pointer : nil
         let biasGrad = bias.flatMap { $0.requiresGrad ? $0.gradAccumulator().pointer : nil }
-        /// The gradients of entry b, with two score-sized scratch buffers; its dScores go into gb.
-        func entry(_ b: Int, _ p: UnsafeMutablePointer<Float>, _ ds: UnsafeMutablePointer<Float>,
-                   _ gb: UnsafeMutablePointer<Float>?) {
+        let needsScores = gq != nil || gk != nil || biasGrad != nil
+        /// The gradients of entry b, a block of rows at a time; its dScores go into gb.
+        func rowwiseEntry(_ b: Int, _ s: UnsafeMutablePointer<Float>, _ gb: UnsafeMutablePointer<Float>?) {
+            let keysT = s, valuesT = s + d * ld, p = s + (d + dv) * ld, ds = p + block * ld
+            Kernels.transposePadded(pk + b * tk * d, rows: tk, cols: d, into: keysT, ld: ld)
+            if needsScores { Kernels.transposePadded(pv + b * tk * dv, rows: tk, cols: dv, into: valuesT, ld: ld) }
+            for start in stride(from: 0, to: tq, by: block) {
+                let rows = start..<min(tq, start + block), n = rows.count
+                scoreRows(b, rows, keysT: keysT, into: p)
+                for (i, r) in rows.enumerated() {
+                    Kernels.softmaxWeights(p + i * ld, count: tk, maximum: ps[2 * (b * tq + r)], inverse: ps[2 * (b * tq + r) + 1])
+                }
+                let g = pg + (b * tq + start) * dv
+                if let gv {  // dV += Pᵀ·dY
+                    Kernels.addOuterProducts(p, ldw: ld, rows: n, count: tk, g, ldx: dv, width: dv, alpha: 1,
+                                             into: gv + b * tk * dv, ld: dv)
+                }
+                guard needsScores else { continue }
+                // dP = dY·Vᵀ, then dS = P ⊙ (dP − Σ dP⊙P) row by row.
+                Kernels.rowsTimesTransposed(g, lda: dv, rows: n, count: dv, valuesT, ld: ld, alpha: 1, into: ds, ldo: ld)
+                for (i, r) in rows.enumerated() {
+                    Kernels.softmaxRowBackward(ds + i * ld, weights: p + i * ld, count: tk)
+                    if let gb, let biasSlots { addSerial(ds + i * ld, into: gb + biasSlots.slot[b] * scoreSize + r * tk, count: tk) }
+                }
+                if let gq {  // dQ += scale·dS·K
+                    Kernels.rowsTimesMatrix(ds, ldw: ld, rows: n, count: tk, pk + b * tk * d, ld: d, width: d, alpha: scale,
+                                            accumulate: true, into: gq + (b * tq + start) * d, ldo: d)
+                }
+                if let gk {  // dK += scale·dSᵀ·Q
+                    Kernels.addOuterProducts(ds, ldw: ld, rows: n, count: tk, pq + (b * tq + start) * d, ldx: d, width: d,
+                                             alpha: scale, into: gk + b * tk * d, ld: d)
+                }
+            }
+        }
+        /// The gradients of entry b through whole score matrices; its dScores go into gb.
+        func matrixEntry(_ b: Int, _ s: UnsafeMutablePointer<Float>, _ gb: UnsafeMutablePointer<Float>?) {
+            let p = s, ds = s + scoreSize
             scores(b, into: p)
             for r in 0..<tq {
                 Kernels.softmaxWeights(p + r * tk, count: tk, maximum: ps[2 * (b * tq + r)], inverse: ps[2 * (b * tq + r) + 1])
@@ -77,7 +146,7 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                 Kernels.gemm(transA: true, m: tk, n: dv, k: tq, a: p, lda: tk, b: g, ldb: dv,
                              beta: 1, c: gv + b * tk * dv, ldc: dv, parallel: false)
             }
-            guard gq != nil || gk != nil || gb != nil else { return }
+            guard needsScores else { return }
             // dP = dY·Vᵀ, then dS = P ⊙ (dP − Σ dP⊙P) row by row.
             Kernels.gemm(transB: true, m: tq, n: tk, k: dv, a: g, lda: dv, b: pv + b * tk * dv, ldb: dv,
                          c: ds, ldc: tk, parallel: false)
@@ -92,26 +161,22 @@ public func scaledDotProductAttention(query q: Tensor, key k: Tensor, value v: T
                              ldb: d, beta: 1, c: gk + b * tk * d, ldc: d, parallel: false)
             }
         }
-        /// Runs `body` with a worker's two scratch buffers.
-        func withScratch(_ body: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) -> Void) {
-            let scratch = Storage(count: 2 * scoreSize)
-            withExtendedLifetime(scratch) { body(scratch.pointer, scratch.pointer + scoreSize) }
-        }
+        let entry = rowwise ? rowwiseEntry : matrixEntry
         // The bias gradient sums the entries sharing a slot in an order fixed by the shapes alone (never
         // by the worker count): with 4 slots or more, slot-major, each slot's entries in order by one
         // worker; with fewer, parts of the batch into their own copies, added in order (`Parallel.reduce`).
         if let biasGrad, let biasSlots, biasSlots.count < 4 {
             Parallel.reduce(batch, maxParts: min(Parallel.fixedParts, max(1, batch / biasSlots.count / 2)),
                             size: biasSlots.count * scoreSize, into: biasGrad) { range, gb in
-                withScratch { p, ds in for b in range { entry(b, p, ds, gb) } }
+                withScratch { s in for b in range { entry(b, s, gb) } }
             }
         } else if let biasGrad, let biasSlots {
             let entries = biasSlots.entries
             Parallel.forEach(biasSlots.count) { range in
-                withScratch { p, ds in for slot in range { for b in entries[slot] { entry(b, p, ds, biasGrad) } } }
+                withScratch { s in for slot in range { for b in entries[slot] { entry(b, s, biasGrad) } } }
             }
         } else {
-            Parallel.forEach(batch) { range in withScratch { p, ds in for b in range { entry(b, p, ds, nil) } } }
+            Parallel.forEach(batch) { range in withScratch { s in for b in range { entry(b, s, nil) } } }
         }
     }
 }
