@@ -82,6 +82,22 @@ final class FusedAttentionTests: XCTestCase {
         }
     }
 
+    /// The row kernels count their products like the BLAS path: the composition's work plus the
+    /// backward's recomputed scores.
+    func testRowwisePathCountsItsWork() {
+        let (tq, tk, d, dv) = (11, 13, 8, 16)
+        let q = randomTensor([2, tq, d], seed: 71), k = randomTensor([2, tk, d], seed: 72), v = randomTensor([2, tk, dv], seed: 73)
+        func flops(_ fused: Bool) -> Int {
+            for t in [q, k, v] { t.setRequiresGrad(true); t.clearGrad() }
+            KernelCounters.reset()
+            let y = fused ? scaledDotProductAttention(query: q, key: k, value: v, scale: 0.5)
+                : matmul(softmax(matmul(q, k, transposeB: true) * 0.5, axis: -1), v)
+            y.sum().backward()
+            return KernelCounters.flops.load(ordering: .relaxed)
+        }
+        XCTAssertEqual(flops(true), flops(false) + 2 * 2 * tq * tk * d)
+    }
+
     /// Training through the fused op keeps O(tokens) per entry, not the tq × tk attention weights.
     func testKeepsNoScoreSizedBuffersForTheBackward() {
         let (entries, t) = (6, 64)

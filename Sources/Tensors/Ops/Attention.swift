@@ -70,6 +70,9 @@ private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bias
         statistics.pointer[2 * (b * tq + r)] = row.maximum
         statistics.pointer[2 * (b * tq + r) + 1] = row.inverse
     }
+    // The row kernels do not go through `Kernels.gemm`, which counts the matrix path's products.
+    let product = 2 * batch * tq * tk  // FLOP per channel of one tq × tk product
+    if rowwise { KernelCounters.flops.add(product * (d + dv), ordering: .relaxed) }
     Parallel.forEach(batch) { range in
         withScratch { s in
             for b in range {
@@ -162,6 +165,10 @@ private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bias
             }
         }
         let entry = rowwise ? rowwiseEntry : matrixEntry
+        if rowwise {  // scores again, dV, and with dScores dP, dQ, dK
+            let channels = d + (gv != nil ? dv : 0) + (needsScores ? dv + (gq != nil ? d : 0) + (gk != nil ? d : 0) : 0)
+            KernelCounters.flops.add(product * channels, ordering: .relaxed)
+        }
         // The bias gradient sums the entries sharing a slot in an order fixed by the shapes alone (never
         // by the worker count): with 4 slots or more, slot-major, each slot's entries in order by one
         // worker; with fewer, parts of the batch into their own copies, added in order (`Parallel.reduce`).
