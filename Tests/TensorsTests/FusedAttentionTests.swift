@@ -21,18 +21,7 @@ final class FusedAttentionTests: XCTestCase {
         let q = randomTensor([3, 16, 2, 7, 4], seed: 31), k = randomTensor([3, 16, 2, 9, 4], seed: 32)
         let v = randomTensor([3, 16, 2, 9, 6], seed: 33), bias = randomTensor([16, 2, 7, 9], seed: 34)
         let gy = randomTensor([3, 16, 2, 7, 6], seed: 35)
-        func run(_ fused: Bool) -> [[Float]] {
-            for t in [q, k, v, bias] { t.setRequiresGrad(true); t.clearGrad() }
-            let y = fused ? scaledDotProductAttention(query: q, key: k, value: v, scale: 0.5, bias: bias)
-                : matmul(softmax(matmul(q, k, transposeB: true) * 0.5 + bias, axis: -1), v)
-            (y * gy).sum().backward()
-            return [y.detached().values] + [q, k, v, bias].map { $0.grad!.values }
-        }
-        let fused = run(true), composed = run(false)
-        for (a, b) in zip(fused, composed) {
-            let scale = b.map(abs).max()!
-            XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()! / scale, 1e-5)
-        }
+        assertFusedMatchesComposition(q, k, v, bias: bias, mask: nil, gradient: gy, scale: 0.5)
     }
 
     /// A per-head bias and a per-window mask with a singleton head axis, as shifted-window attention
@@ -45,16 +34,7 @@ final class FusedAttentionTests: XCTestCase {
             scaledDotProductAttention(query: $0[0], key: $0[1], value: $0[2], scale: 0.7, bias: $0[3], mask: mask)
         }
         let gy = randomTensor([2, 3, 2, 4, 3], seed: 45)
-        func run(_ fused: Bool) -> [[Float]] {
-            for t in [q, k, v, bias] { t.setRequiresGrad(true); t.clearGrad() }
-            let y = fused ? scaledDotProductAttention(query: q, key: k, value: v, scale: 0.5, bias: bias, mask: mask)
-                : matmul(softmax(matmul(q, k, transposeB: true) * 0.5 + bias + mask, axis: -1), v)
-            (y * gy).sum().backward()
-            return [y.detached().values] + [q, k, v, bias].map { $0.grad!.values }
-        }
-        for (a, b) in zip(run(true), run(false)) {
-            XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!, 1e-5)
-        }
+        assertFusedMatchesComposition(q, k, v, bias: bias, mask: mask, gradient: gy, scale: 0.5)
     }
 
     /// Heads of multiples of 8 channels take the row-by-row kernels (key counts that are not a multiple
@@ -70,16 +50,7 @@ final class FusedAttentionTests: XCTestCase {
                             randomTensor([2, 9, 2, 37, 8], seed: 67))
         let bias = randomTensor([9, 2, 11, 37], seed: 68), gy = randomTensor([2, 9, 2, 11, 8], seed: 69)
         let windowMask = Tensor((0..<(9 * 11 * 37)).map { $0 % 7 == 0 ? -100 : 0 }, shape: [9, 1, 11, 37])
-        func run(_ fused: Bool) -> [[Float]] {
-            for t in [bq, bk, bv, bias] { t.setRequiresGrad(true); t.clearGrad() }
-            let y = fused ? scaledDotProductAttention(query: bq, key: bk, value: bv, scale: 0.3, bias: bias, mask: windowMask)
-                : matmul(softmax(matmul(bq, bk, transposeB: true) * 0.3 + bias + windowMask, axis: -1), bv)
-            (y * gy).sum().backward()
-            return [y.detached().values] + [bq, bk, bv, bias].map { $0.grad!.values }
-        }
-        for (a, b) in zip(run(true), run(false)) {
-            XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!, 1e-5)
-        }
+        assertFusedMatchesComposition(bq, bk, bv, bias: bias, mask: windowMask, gradient: gy, scale: 0.3)
     }
 
     /// The row kernels count their products like the BLAS path: the composition's work plus the
@@ -110,5 +81,26 @@ final class FusedAttentionTests: XCTestCase {
         XCTAssertLessThan(kept, entries * t * t * 4 / 4, "bytes kept after the forward")
         y.sum().backward()
         XCTAssertNotNil(q.grad)
+    }
+
+    /// The output and every gradient of the fused op against matmul + softmax, to 1e-5 of each one's largest value.
+    private func assertFusedMatchesComposition(_ q: Tensor, _ k: Tensor, _ v: Tensor, bias: Tensor, mask: Tensor?,
+                                               gradient gy: Tensor, scale: Float, line: UInt = #line) {
+        func run(_ fused: Bool) -> [[Float]] {
+            for t in [q, k, v, bias] { t.setRequiresGrad(true); t.clearGrad() }
+            let y: Tensor
+            if fused {
+                y = scaledDotProductAttention(query: q, key: k, value: v, scale: scale, bias: bias, mask: mask)
+            } else {
+                var scores = matmul(q, k, transposeB: true) * scale + bias
+                if let mask { scores = scores + mask }
+                y = matmul(softmax(scores, axis: -1), v)
+            }
+            (y * gy).sum().backward()
+            return [y.detached().values] + [q, k, v, bias].map { $0.grad!.values }
+        }
+        for (a, b) in zip(run(true), run(false)) {
+            XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max()! / b.map(abs).max()!, 1e-5, line: line)
+        }
     }
 }
