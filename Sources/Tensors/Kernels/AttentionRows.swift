@@ -1,7 +1,7 @@
 /// Row-at-a-time products of attention with head sizes that are multiples of 8, on the calling
 /// worker. Window attention multiplies 343 × 343 scores by heads of 8–32 channels: as BLAS calls
-/// those products cost more in packing and in writing the score matrix than in arithmetic, while
-/// one row of scores stays in L1 from its product through its softmax to its use.
+/// those products cost more in packing and in writing the score matrix than in arithmetic, while a
+/// few rows of scores stay in L1 from their product through their softmax to their use.
 extension Kernels {
     /// out[j] = alpha·Σ_t a[t]·bT[t·ld + j] for j < ld, with ld a multiple of 8 (bT's rows padded).
     @inline(__always)
