@@ -17,7 +17,7 @@ public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: [Int] = [
             let dw = weight.requiresGrad ? weight.gradientTarget() : nil
             if let needed = x.gradientChannels, let dx {
                 // Only some input channels' gradients are read: the data gradient of those alone.
-                let part = inputChannels(needed, of: weight)
+                let part = withoutGrad { weight.slice(axis: 1, needed) }
                 var partGeometry = g
                 partGeometry.inChannels = needed.count
                 for i in 0..<n {
@@ -100,17 +100,6 @@ public func convTranspose3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
             if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
         }
     }
-}
-
-/// weight[:, channels] of a [Co, Ci, kd, kh, kw] kernel, contiguous.
-private func inputChannels(_ channels: Range<Int>, of weight: Tensor) -> Tensor {
-    let co = weight.shape[0], ci = weight.shape[1], taps = weight.shape[2...].reduce(1, *)
-    let part = Tensor(uninitialized: [co, channels.count] + weight.shape[2...])
-    for o in 0..<co {
-        (part.pointer + o * channels.count * taps).update(from: weight.pointer + (o * ci + channels.lowerBound) * taps,
-                                                          count: channels.count * taps)
-    }
-    return part
 }
 
 /// y[n, c, …] += bias[c].
