@@ -6,7 +6,7 @@ import PEFTMethods
 
 struct Params: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Total and trainable parameters of a backbone adapted by a method.",
+        abstract: "Total, used (read by the forward pass) and trainable parameters of a backbone adapted by a method.",
         discussion: "Without --method, every registered method with its defaults is listed.")
 
     @Option(help: "A backbone config.json: {\"backbone\": \"unetr\"|\"swinunetr\", \"args\": {MONAI arguments}}.")

@@ -46,7 +46,7 @@ final class AccountingTests: XCTestCase {
         XCTAssertEqual(probe.trainableParameterCount, Dictionary(m3.namedModules(), uniquingKeysWith: { a, _ in a })["out"]!.parameterCount)
         let (full, m4) = try count(FullFineTuning())
         XCTAssertEqual(full.trainableParameterCount, m4.parameterCount)
-        XCTAssertEqual(full.trainableFraction, 1)
+        XCTAssertEqual(try full.parameterCounts().trainablePercent, 100)
     }
 
     func testRegistryNamesAreUniqueAndUnknownNamesAreExplained() {

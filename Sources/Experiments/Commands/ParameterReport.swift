@@ -3,14 +3,21 @@ import Foundation
 import PEFTMethods
 import Tensors
 
-/// Total and trainable parameters of a backbone adapted by a method (`harness params`).
+/// Total, used and trainable parameters of a backbone adapted by a method (`harness params`).
 public struct ParameterReport: Codable, Sendable {
     public let backbone: String
     public let method: String
+    /// Backbone plus the method's parameters, every registered one.
     public let totalParameters: Int
+    /// The backbone's registered parameters (MONAI's count).
     public let backboneParameters: Int
+    /// The backbone parameters its forward pass reads (the papers' count; MONAI ≥ 1.4's UNETR
+    /// registers `norm_cross_attn` layers it never calls).
+    public let usedParameters: Int
     public let trainableParameters: Int
-    /// Trainable parameters as a percentage of the backbone's.
+    /// The trainable parameters the forward pass reads.
+    public let trainableUsedParameters: Int
+    /// Trainable used parameters as a percentage of the backbone's used parameters.
     public let trainablePercent: Double
     public let adaptedModules: Int
     /// Parameters in the optimizer that never receive a gradient (documented dead parts).
@@ -18,7 +25,8 @@ public struct ParameterReport: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case backbone, method, totalParameters = "total_parameters", backboneParameters = "backbone_parameters"
-        case trainableParameters = "trainable_parameters", trainablePercent = "trainable_percent"
+        case usedParameters = "used_parameters", trainableParameters = "trainable_parameters"
+        case trainableUsedParameters = "trainable_used_parameters", trainablePercent = "trainable_percent"
         case adaptedModules = "adapted_modules", deadParameters = "dead_parameters"
     }
 
@@ -27,10 +35,11 @@ public struct ParameterReport: Codable, Sendable {
         let model = try makeBackbone(config, seed: seed)
         var rng = RandomGenerator(seed: seed, stream: "method")
         let adaptation = try method.apply(to: model, rng: &rng)
+        let counts = try adaptation.parameterCounts()
         return ParameterReport(
-            backbone: config.kind, method: method.name, totalParameters: model.parameterCount,
-            backboneParameters: adaptation.backboneParameterCount, trainableParameters: adaptation.trainableParameterCount,
-            trainablePercent: 100 * adaptation.trainableFraction, adaptedModules: adaptation.adapted.count,
+            backbone: config.kind, method: method.name, totalParameters: counts.total, backboneParameters: counts.backbone,
+            usedParameters: counts.used, trainableParameters: counts.trainable, trainableUsedParameters: counts.trainableUsed,
+            trainablePercent: counts.trainablePercent, adaptedModules: adaptation.adapted.count,
             deadParameters: adaptation.deadParameters)
     }
 
@@ -38,8 +47,8 @@ public struct ParameterReport: Codable, Sendable {
         let dead = deadParameters.isEmpty ? "" : "\n  dead (never updated): \(deadParameters.count) tensors"
         return """
         \(backbone) + \(method)
-          backbone parameters:  \(backboneParameters.formatted(.number))
-          trainable parameters: \(trainableParameters.formatted(.number)) (\(String(format: "%.3f", trainablePercent)) % of the backbone)
+          backbone parameters:  \(backboneParameters.formatted(.number)) (MONAI's count), \(usedParameters.formatted(.number)) used by the forward pass
+          trainable parameters: \(trainableParameters.formatted(.number)) (\(String(format: "%.3f", trainablePercent)) % of the used backbone)
           adapted modules:      \(adaptedModules)\(dead)
         """
     }

@@ -397,8 +397,9 @@ public struct Report: Sendable {
         null distribution for n ≤ 25 without ties, otherwise the normal approximation with tie and continuity \
         correction, as scipy.stats.wilcoxon(zero_method="wilcox", correction=True)); * marks p < 0.05. No correction \
         for multiple comparisons. Bold: the best value of the table (highest Dice, lowest HD). Trainable parameters \
-        are also given as % of the backbone's parameters; training time is the mean over seeds, peak memory the \
-        largest peak resident set of the seeds.
+        are also given as % of the backbone's used parameters (those its forward pass reads, as the papers count \
+        them: MONAI ≥ 1.4's UNETR registers norm_cross_attn layers it never calls); training time is the mean \
+        over seeds, peak memory the largest peak resident set of the seeds.
         """
     }
 

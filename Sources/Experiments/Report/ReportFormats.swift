@@ -74,7 +74,7 @@ extension Report {
         "dice_mean", "dice_sd", "dice_n", "dice_undefined",
         "hd_max_mean", "hd_max_sd", "hd_max_n", "hd_max_undefined",
         "hd95_mean", "hd95_sd", "hd95_n", "hd95_undefined",
-        "dice_error_bar", "trainable_parameters", "backbone_parameters", "trainable_percent",
+        "dice_error_bar", "trainable_parameters", "backbone_parameters", "used_parameters", "trainable_percent",
         "training_seconds_mean", "peak_memory_mb_max", "training_cases",
         "reference", "is_reference", "wilcoxon_n", "wilcoxon_zero_differences", "wilcoxon_statistic", "wilcoxon_p",
         "wilcoxon_method", "significant", "best_dice", "best_hd_max", "best_hd95", "failure",
@@ -98,7 +98,8 @@ extension Report {
                 fields.append(m(row.diceErrorBar))
                 fields.append(row.parameters.map { String($0.trainable) } ?? "")
                 fields.append(row.parameters.map { String($0.backbone) } ?? "")
-                fields += [m(row.parameters?.trainablePercent), m(row.trainingSeconds), m(row.peakMemoryMB)]
+                fields.append(row.parameters?.used.map(String.init) ?? "")
+                fields += [m(row.parameters?.percentOfUsed), m(row.trainingSeconds), m(row.peakMemoryMB)]
                 fields.append(row.trainingCases.map(String.init) ?? "")
                 fields.append(row.isReference ? row.method : (row.reference ?? ""))
                 fields.append(row.isReference ? "1" : "0")
@@ -145,7 +146,7 @@ extension Report {
                 "\\begin{tabular}[b]{@{}r@{}}\(first)\\\\\(second)\\end{tabular}"
             }
             let header = ["Method", stacked("Dice", "mean $\\pm$ SD"), stacked("HD95 (paper;", "max HD), mm"), stacked("HD95", "(true), mm"),
-                          stacked("Trainable", "parameters"), stacked("\\% of", "backbone"), stacked("Training", "time"),
+                          stacked("Trainable", "parameters"), stacked("\\% of used", "backbone"), stacked("Training", "time"),
                           stacked("Peak", "memory"), stacked("Test cases", "$\\times$ seeds"),
                           stacked("$p$ (Wilcoxon)", "vs " + e(Report.shorten(ReportHeading.against(table), 24)))]
             out += header.joined(separator: " & ") + " \\\\\n\\midrule\n"
@@ -269,7 +270,7 @@ extension Report {
         // Two-line headings keep the table within a 1400-pixel window.
         let headings: [(String, String)] = [
             ("Dice", "mean ± SD"), ("HD95 (paper;", "max HD), mm"), ("HD95 (true),", "mm"), ("Trainable", "parameters"),
-            ("% of", "backbone"), ("Training", "time"), ("Peak", "memory"), ("Test cases", "× seeds"),
+            ("% of used", "backbone"), ("Training", "time"), ("Peak", "memory"), ("Test cases", "× seeds"),
             ("p (Wilcoxon)", "vs " + ReportHeading.against(table)),
         ]
         for (first, second) in headings { out += "<th class=\"num\">\(h(first))<br/>\(h(second))</th>" }

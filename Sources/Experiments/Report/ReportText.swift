@@ -166,7 +166,7 @@ struct RowText {
         hdMax = ReportNumber.meanSD(row.hdMax, digits: 2, pm: pm) ?? dash
         hd95 = ReportNumber.meanSD(row.hd95, digits: 2, pm: pm) ?? dash
         parameters = row.parameters.map { ReportNumber.count($0.trainable) } ?? dash
-        percent = row.parameters.map { ReportNumber.percent($0.trainablePercent) + " %" } ?? dash
+        percent = row.parameters.map { ReportNumber.percent($0.percentOfUsed) + " %" } ?? dash
         time = row.trainingSeconds.map(ReportNumber.duration) ?? dash
         memory = row.peakMemoryMB.map(ReportNumber.memory) ?? dash
         cases = "\(row.testCases)\(times)\(row.seeds.count)"
@@ -187,7 +187,7 @@ enum ReportHeading {
     static let hdMax = "HD95 (paper; max HD) mm"
     static let hd95 = "HD95 (true) mm"
     static let parameters = "Trainable"
-    static let percent = "% of backbone"
+    static let percent = "% of used backbone"
     static let time = "Training time"
     static let memory = "Peak memory"
     static let cases = "Test cases × seeds"

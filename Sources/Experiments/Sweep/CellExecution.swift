@@ -32,8 +32,7 @@ struct CellExecution {
             if let startingWeights { try Self.loadStartingWeights(startingWeights, into: model) }
             var rng = RandomGenerator(seed: cell.seed, stream: "method")
             let adaptation = try cell.method.method.apply(to: model, rng: &rng)
-            record.parameters = .init(total: model.parameterCount, backbone: adaptation.backboneParameterCount,
-                                      trainable: adaptation.trainableParameterCount, trainablePercent: 100 * adaptation.trainableFraction)
+            record.parameters = .init(try adaptation.parameterCounts())
 
             let outcome = try train(model, adaptation: adaptation, trainingIDs: record.trainingCases,
                                     validationIDs: record.validationCases)

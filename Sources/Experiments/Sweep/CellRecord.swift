@@ -1,4 +1,5 @@
 import Foundation
+import PEFTMethods
 import Volumes
 
 /// The outcome of one cell, written as `RESULTS/cells/<key>.json`. Everything except `timing` is
@@ -6,9 +7,25 @@ import Volumes
 public struct CellRecord: Codable, Sendable {
     public enum Status: String, Codable, Sendable { case done, failed }
 
+    /// `total`, `backbone` and `trainable` as MONAI counts them (every registered parameter); `used`
+    /// and `trainableUsed` only what the forward pass reads (absent in older records);
+    /// `trainablePercent` is trainableUsed / used (older records: trainable / backbone).
     public struct Parameters: Codable, Sendable, Equatable {
         public var total: Int, backbone: Int, trainable: Int
+        public var used: Int?, trainableUsed: Int?
         public var trainablePercent: Double
+
+        public init(_ counts: ParameterCounts) {
+            (total, backbone, trainable) = (counts.total, counts.backbone, counts.trainable)
+            (used, trainableUsed, trainablePercent) = (counts.used, counts.trainableUsed, counts.trainablePercent)
+        }
+
+        /// % trainable as the tables show it: trainable used parameters over the backbone's used ones
+        /// (the stored percentage for older records, which lack the used counts).
+        public var percentOfUsed: Double {
+            guard let used, let trainableUsed, used > 0 else { return trainablePercent }
+            return 100 * Double(trainableUsed) / Double(used)
+        }
     }
 
     public struct CaseResult: Codable, Sendable, Equatable {

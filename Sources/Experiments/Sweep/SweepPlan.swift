@@ -18,6 +18,7 @@ public struct SweepPlan: Codable, Sendable {
         public var backbone: String
         public var method: String
         public var trainableParameters: Int
+        /// Trainable parameters the forward pass reads, as % of the backbone's used parameters.
         public var trainablePercent: Double
         /// Measured seconds per training step at the spec's batch and patch size (nil when not measured).
         public var secondsPerStep: Double?
@@ -41,9 +42,9 @@ public struct SweepPlan: Codable, Sendable {
                 let model = try makeBackbone(backbone.config, seed: 0)
                 var rng = RandomGenerator(seed: 0, stream: "method")
                 let adaptation = try method.method.apply(to: model, rng: &rng)
+                let counts = try adaptation.parameterCounts()
                 var cost = MethodCost(backbone: backbone.label, method: method.label,
-                                      trainableParameters: adaptation.trainableParameterCount,
-                                      trainablePercent: 100 * adaptation.trainableFraction)
+                                      trainableParameters: counts.trainable, trainablePercent: counts.trainablePercent)
                 if measure {
                     log("timing \(backbone.label) + \(method.label) …")
                     (cost.secondsPerStep, cost.secondsPerForward) = timeSteps(model, adaptation: adaptation, settings: spec.training,
@@ -105,7 +106,7 @@ public struct SweepPlan: Codable, Sendable {
         var lines = ["\(spec): \(cells.count) cells, \(pendingCells) to run"
             + (estimatedSeconds.map { ", about \(duration($0)) on this machine" } ?? "")]
         lines.append("")
-        lines.append("trainable parameters:")
+        lines.append("trainable parameters (% of the backbone parameters the forward pass uses):")
         for m in methods {
             let step = m.secondsPerStep.map { String(format: ", %.2f s/step", $0) } ?? ""
             lines.append("  \(m.backbone) + \(m.method): \(m.trainableParameters.formatted(.number)) "

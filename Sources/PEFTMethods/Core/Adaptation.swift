@@ -12,8 +12,10 @@ public struct AdaptedModule: Codable, Sendable, Equatable {
 public final class Adaptation {
     public let method: String
     public let model: any Backbone
-    /// Parameters of the backbone before adaptation (the denominator of "% trainable").
+    /// Parameters of the backbone before adaptation, as MONAI counts them (`model.parameters()`).
     public let backboneParameterCount: Int
+    /// The backbone's parameters before adaptation, by name, with their sizes (see `parameterCounts`).
+    let backboneParameterSizes: [(name: String, count: Int)]
     public internal(set) var adapted: [AdaptedModule] = []
     /// Parameters that are in the optimizer but provably never change (the released HyPS adapter).
     public internal(set) var deadParameters: [String] = []
@@ -26,11 +28,11 @@ public final class Adaptation {
         self.method = method
         self.model = model
         backboneParameterCount = model.parameterCount
+        backboneParameterSizes = model.namedParameters().map { ($0.0, $0.1.value.count) }
     }
 
     public var trainableParameters: [(String, Parameter)] { model.trainableParameters() }
     public var trainableParameterCount: Int { model.trainableParameterCount }
-    public var trainableFraction: Double { Double(trainableParameterCount) / Double(max(backboneParameterCount, 1)) }
 
     /// True when `merge()` leaves a plain backbone (no adapter remains).
     public var isFullyMergeable: Bool { unmergeableParts == 0 }

@@ -1,25 +1,45 @@
 import Backbones
 import Tensors
 
-/// The options shared by the Parallel, Sequential and CPS baselines of the HyPS figure.
+/// The options shared by the Parallel, Sequential and CPS baselines of the HyPS figure. The branch's
+/// scale s is `scaling`, or `scaling / bottleneck` with `scale_by_width` (HyPS's s = scaling/d, which
+/// with d = 8 is the 1/8 of the released CPS code).
 public struct BottleneckConfig: MethodConfig {
     public var bottleneck = 8
     public var scaling = 1.0
+    public var scaleByWidth = false
     public var targets = defaultLinearTargets
     public var exclude: TargetPattern?
     public var head = HeadOption.decoder
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case bottleneck, scaling, targets, exclude, head }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case bottleneck, scaling, scaleByWidth = "scale_by_width", targets, exclude, head
+    }
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
         bottleneck = try read(.bottleneck, bottleneck)
         scaling = try read(.scaling, scaling)
+        scaleByWidth = try read(.scaleByWidth, scaleByWidth)
         targets = try read(.targets, targets)
         exclude = try read(.exclude, exclude)
         head = try read(.head, head)
         try read.require(bottleneck > 0, .bottleneck, "bottleneck must be positive")
     }
+
+    /// Writes `scale_by_width` only when set, so the cell keys of existing specs do not change.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(bottleneck, forKey: .bottleneck)
+        try container.encode(scaling, forKey: .scaling)
+        if scaleByWidth { try container.encode(scaleByWidth, forKey: .scaleByWidth) }
+        try container.encode(targets, forKey: .targets)
+        try container.encodeIfPresent(exclude, forKey: .exclude)
+        try container.encode(head, forKey: .head)
+    }
+
+    /// The factor s in front of each bottleneck branch.
+    public var branchScale: Float { Float(scaleByWidth ? scaling / Double(bottleneck) : scaling) }
 }
 
 /// Attaches bottlenecks in parallel (on a layer's input) and/or in series (on its output).
@@ -28,7 +48,7 @@ private func applyBottlenecks(_ config: BottleneckConfig, parallel: Bool, serial
     let layers = try findTargets(config.targets, exclude: config.exclude, in: model, as: Linear.self, method: method)
     let adaptation = Adaptation(method: method, model: model)
     freezeAll(model, keepingTrainable: config.head)
-    let s = Float(config.scaling)
+    let s = config.branchScale
     for (name, layer) in layers {
         let p = parallel ? Bottleneck(input: layer.inFeatures, output: layer.outFeatures, width: config.bottleneck, bias: false,
                                       activation: .relu, scaling: s, names: ("parallel_down", "parallel_up"), rng: &rng) : nil

@@ -6,9 +6,10 @@ import Tensors
 /// (h = W_res x + A B x + b); then a serial bottleneck y = h + s·Up(ReLU(Down(h))) with Down
 /// Kaiming-uniform, Up zero and s = scaling/d. Trainable per layer: r(m + n) + 2dm, plus the head.
 ///
-/// Released variant (the authors' `train_HyPS.py`): the encoder is never loaded from the checkpoint
-/// (random), the principal part is frozen, and the serial adapter is h + s·(h A_r)·relu(A_l) with
-/// A_l = 0, so relu'(0) = 0 keeps it dead forever: only the head learns.
+/// Released variant (the authors' `train_HyPS.py`): no checkpoint is ever loaded, so the whole
+/// network starts from its random initialisation; the principal part is frozen, and the serial
+/// adapter is h + s·(h A_r)·relu(A_l) with A_l = 0, so relu'(0) = 0 keeps it dead forever: only the
+/// head learns.
 public struct HyPS: PEFTMethod {
     public struct Config: MethodConfig {
         public var rank = 2
@@ -52,7 +53,7 @@ public struct HyPS: PEFTMethod {
         guard !layers.isEmpty else {
             throw PEFTError.noMatchingModules(method: Self.name, pattern: config.targets.description, nearby: [])
         }
-        if config.variant == .released { try randomizeEncoder(model, rng: &rng) }
+        if config.variant == .released { try randomizeBackbone(model, rng: &rng) }
         let adaptation = Adaptation(method: Self.name, model: model)
         freezeAll(model, keepingTrainable: config.head)
         let d = config.adapterWidth
@@ -75,14 +76,16 @@ public struct HyPS: PEFTMethod {
         return adaptation
     }
 
-    /// The released script never loads the pre-trained encoder: give it a fresh seeded initialisation.
-    private func randomizeEncoder(_ model: any Backbone, rng: inout RandomGenerator) throws {
-        let fresh = try makeBackbone(model.config, seed: rng.next())
-        let prefix = model.encoderModuleName + "."
-        let values = Dictionary(fresh.namedParameters().filter { $0.0.hasPrefix(prefix) }.map { ($0.0, $0.1.value) },
-                                uniquingKeysWith: { a, _ in a })
+    /// The released script loads no checkpoint at all: every backbone parameter (encoder, the
+    /// convolutional encoder blocks, the decoder and `out`) gets a fresh seeded initialisation.
+    private func randomizeBackbone(_ model: any Backbone, rng: inout RandomGenerator) throws {
+        let fresh = Dictionary(try makeBackbone(model.config, seed: rng.next()).namedParameters(),
+                               uniquingKeysWith: { a, _ in a })
         for (name, parameter) in model.namedParameters() {
-            if let value = values[name] { parameter.assign(value) }
+            guard let value = fresh[name]?.value else {
+                throw PEFTError.invalidConfiguration(method: Self.name, message: "released: no fresh initialisation for '\(name)'")
+            }
+            parameter.assign(value)
         }
     }
 }

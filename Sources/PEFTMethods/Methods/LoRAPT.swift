@@ -10,7 +10,7 @@ import Tensors
 ///
 /// Released variant (the authors' scripts): the factors never enter the optimizer nor the forward pass
 /// (the rebuilt weights are written through `.data`), so the encoder stays as pre-trained and only
-/// decoder2..5 (not `out`) train.
+/// decoder2..5 (not `out`) train; any other `head` is refused.
 public struct LoRAPT: PEFTMethod {
     public struct Config: MethodConfig {
         public var rank = 1
@@ -25,7 +25,12 @@ public struct LoRAPT: PEFTMethod {
             variant = try read(.variant, variant)
             head = try read(.head, head)
             try read.require(rank > 0, .rank, "rank must be positive")
+            try read.require(variant == .paper || head == .decoder, .head, Self.releasedHeadMessage)
         }
+
+        /// The released scripts train decoder2..5 and nothing else, so no other head can be honoured.
+        static let releasedHeadMessage = "variant released trains what the authors' script trains (decoder2..5, not out); "
+            + "remove 'head' or use variant paper"
     }
 
     public static let name = "lora_pt"
@@ -41,6 +46,9 @@ public struct LoRAPT: PEFTMethod {
         }
         switch config.variant {
         case .released:
+            guard config.head == .decoder else {
+                throw PEFTError.invalidConfiguration(method: Self.name, message: "head \(config.head.rawValue): " + Config.releasedHeadMessage)
+            }
             freezeAll(model, keepingTrainable: .none)
             let modules = Dictionary(model.namedModules(), uniquingKeysWith: { a, _ in a })
             for name in model.decoderModuleNames where name != model.outModuleName { modules[name]?.unfreeze() }
@@ -116,14 +124,14 @@ final class StackedSliceAdapter: LinearAdapter {
 }
 
 /// Same-shaped weight matrices stacked as frontal slices, and where each slice lives in which layer.
-final class TensorGroup {
+package final class TensorGroup {
     struct Member {
         let name: String
         let layer: Linear
         /// Slice indices held by this layer, stacked along its rows (qkv holds q, k, v).
         let slices: [Int]
     }
-    let name: String
+    package let name: String
     let rows: Int, columns: Int
     private(set) var layers: [Member] = []
     var slices: Int { layers.reduce(0) { $0 + $1.slices.count } }
@@ -139,7 +147,7 @@ final class TensorGroup {
     }
 
     /// The current base weights as [n3, n1, n2].
-    func stacked() -> Tensor {
+    package func stacked() -> Tensor {
         let size = rows * columns
         let result = Tensor(uninitialized: [slices, rows, columns])
         for member in layers {
@@ -165,7 +173,7 @@ final class TensorGroup {
 
 /// Per transformer block: 𝒲_sa gets [out_proj (or proj), q, k, v], 𝒲_up linear1, 𝒲_down linear2;
 /// blocks of equal width share a group.
-func stackedWeightGroups(in model: any Backbone) throws -> [TensorGroup] {
+package func stackedWeightGroups(in model: any Backbone) throws -> [TensorGroup] {
     let modules = Dictionary(model.namedModules(), uniquingKeysWith: { a, _ in a })
     let encoder = model.encoderModuleName + "."
     let blocks = model.namedModules().map(\.0).filter { $0.hasPrefix(encoder) && $0.hasSuffix(".attn.qkv") }
