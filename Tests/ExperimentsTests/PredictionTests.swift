@@ -7,25 +7,12 @@ import XCTest
 /// `harness predict`'s engine: a finished cell segments MSD images it never saw, each written on its own
 /// grid, with a volumes table that `harness diagnose` reads.
 final class PredictionTests: XCTestCase {
-    /// A 16³ UNETR trained on synthetic data resampled to 1.2 mm: predictions must undo the resampling
-    /// and the reorientation to land on each MSD image's grid.
-    static let sweep = """
-    name: tiny-predict
-    seeds: [0]
-    backbone:
-      name: unetr
-      args: {in_channels: 1, out_channels: 2, img_size: [16, 16, 16], feature_size: 4, hidden_size: 24, mlp_dim: 48, num_heads: 2}
-    datasets:
-      - name: toy
-        layout: synthetic
-        synthetic: {kind: hippocampus, style: harp, subjects: 5}
-        split: {validation: 1, test: 2, seed: 0}
-        preprocessing: {spacing: [1.2, 1.2, 1.2]}
-    budgets: [2]
-    methods: [lora]
-    training: {epochs: 2, batch_size: 2, validate_every: 0, keep_last: 2}
-    evaluation: {checkpoint: ensemble}
-    """
+    /// DiagnosisSegmentationTests' tiny sweep with its data resampled to 1.2 mm: predictions must undo
+    /// the resampling and the reorientation to land on each MSD image's grid.
+    static let sweep = DiagnosisSegmentationTests.tinySweep
+        .replacingOccurrences(of: "name: tiny-diagnosis", with: "name: tiny-predict")
+        .replacingOccurrences(of: "    split: {validation: 1, test: 2, seed: 0}",
+                              with: "    split: {validation: 1, test: 2, seed: 0}\n    preprocessing: {spacing: [1.2, 1.2, 1.2]}")
 
     func testFinishedCellSegmentsNewImagesOnTheirGridsAndDiagnosisReadsTheVolumes() throws {
         let msd = try SharedData.msdHippocampus()
@@ -35,8 +22,9 @@ final class PredictionTests: XCTestCase {
         let store = ResultStore(root: folder.file("results"))
         let spec = try SpecLoader.load(specURL)
         let runner = SweepRunner(spec: spec, store: store, baseDirectory: folder.url, progress: ProgressPrinter(enabled: false))
-        let records = try runner.run()
+        let records = try runner.run(filter: try CellFilter("method=lora"))
         XCTAssertEqual(records.map(\.status), [.done])
+        XCTAssertTrue(Self.sweep.contains("preprocessing: {spacing"))
         try SweepManifest(spec: spec, specPath: specURL.path, cells: try runner.cells()).save(to: store)
 
         // Eight MSD images and one file that is not an image.
