@@ -8,7 +8,7 @@ struct CheckpointConvert: ParsableCommand {
         commandName: "convert",
         abstract: "Write a PyTorch checkpoint's model tensors as safetensors (module. prefixes stripped).",
         discussion: """
-        Floating tensors are written as F32 unless --keep-dtype; integer and bool tensors keep their dtype. With \
+        Floating tensors are written as F32 and bool as U8 unless --keep-dtype; integer tensors keep their dtype. With \
         --backbone the tensors must load strictly into that configuration (every missing, unexpected or mis-shaped \
         key is listed and nothing is written); parameters the forward pass never uses (MONAI ≥ 1.4's \
         norm_cross_attn) may be absent and are reported.
@@ -20,7 +20,7 @@ struct CheckpointConvert: ParsableCommand {
     var output: String
     @Option(help: "A backbone config.json to check the tensors against.")
     var backbone: String?
-    @Flag(name: .customLong("keep-dtype"), help: "Keep float16/bfloat16/float64 tensors in their dtype.")
+    @Flag(name: .customLong("keep-dtype"), help: "Keep float16/bfloat16/float64 (and bool) tensors in their dtype.")
     var keepDtype = false
 
     func run() throws {

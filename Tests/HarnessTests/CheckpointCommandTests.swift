@@ -78,5 +78,6 @@ final class CheckpointCommandTests: XCTestCase {
         let table = try String(contentsOf: out.appendingPathComponent("volumes.csv"), encoding: .utf8)
         XCTAssertEqual(table.split(separator: "\n").count, 3, table)
         XCTAssertTrue(predict.stderr.contains("[2/2]"), predict.stderr)
+        XCTAssertTrue(predict.stderr.contains("lacks 24 tensors the forward pass never uses (vit.blocks.0.norm_cross_attn"), predict.stderr)
     }
 }

@@ -57,7 +57,7 @@ public enum CheckpointConversion {
         public var unusedMissing: [String]
     }
 
-    /// Floating tensors become F32 unless `keepDtype`; integer and bool tensors keep their dtype. With
+    /// Floating tensors become F32 and bool U8 unless `keepDtype`; integer tensors keep their dtype. With
     /// `backbone`, the tensors must load strictly into that configuration first (nothing is written otherwise).
     public static func convert(_ input: URL, to output: URL, backbone: BackboneConfig?, keepDtype: Bool) throws -> Outcome {
         let checkpoint = try TorchCheckpoint.read(contentsOf: input)
@@ -66,8 +66,9 @@ public enum CheckpointConversion {
         var byName: [String: Tensor] = [:]
         for (name, tensor) in model.tensors {
             let values = try checkpoint.values(of: tensor, name: name)
-            let floating = !tensor.dtype.isInteger
-            entries.append(SafetensorsEntry(name: name, tensor: values, dtype: floating && !keepDtype ? .F32 : tensor.dtype))
+            // As the fixtures' expected files: floats as F32, bool as U8 (what safetensors.torch readers expect), integers as they are.
+            let dtype: SafetensorsDType = keepDtype ? tensor.dtype : !tensor.dtype.isInteger ? .F32 : tensor.dtype == .BOOL ? .U8 : tensor.dtype
+            entries.append(SafetensorsEntry(name: name, tensor: values, dtype: dtype))
             byName[name] = values
         }
         var unused: [String] = []

@@ -58,6 +58,14 @@ public struct PredictionModel {
         let model = try makeBackbone(backbone, seed: seed)
         if let pretrained { try CellExecution.loadStartingWeights(pretrained, into: model) }
         var load: (URL) throws -> Void = { try model.loadCheckpoint($0) }
+        var notes: [String] = []
+        if method == nil, let first = weights.first {
+            // Load once here, so a checkpoint that does not fit fails before any image, and say what it lacked.
+            let unused = try model.loadCheckpoint(first)
+            if !unused.isEmpty {
+                notes.append("\(first.lastPathComponent) lacks \(unused.count) tensors the forward pass never uses (\(unused[0]), …); left at initialisation")
+            }
+        }
         if let method {
             var rng = RandomGenerator(seed: seed, stream: "method")
             _ = try method.apply(to: model, rng: &rng)
@@ -65,7 +73,8 @@ public struct PredictionModel {
         }
         let inference = try EnsembleInference(model: model, settings: evaluation, training: training, backbone: backbone)
         let names = weights.map(\.lastPathComponent).joined(separator: ", ")
-        return PredictionModel(description: "\(backbone.kind)\(method.map { " + \($0.name)" } ?? "") with \(names)",
+        return PredictionModel(description: "\(backbone.kind)\(method.map { " + \($0.name)" } ?? "") with \(names)"
+                                   + notes.map { "; " + $0 }.joined(),
                                preprocessing: preprocessing, inference: inference, checkpoints: weights, load: load)
     }
 
