@@ -15,21 +15,21 @@ public enum CheckpointError: Error, CustomStringConvertible {
 }
 
 extension Backbone {
-    /// Loads MONAI-named weights from a safetensors file, strictly: every missing, unexpected and
+    /// Loads MONAI-named weights from a safetensors file or a PyTorch checkpoint (`.pth`/`.pt`, its
+    /// state_dict found inside `{'state_dict': …}` and the like), strictly: every missing, unexpected and
     /// mis-shaped key is listed. Accepted on top of MONAI 1.6's own state_dict: a `module.` prefix
     /// (DataParallel), and checkpoints from MONAI < 1.4, which lack the unused `norm_cross_attn` layers.
-    public func loadCheckpoint(_ url: URL) throws {
-        let archive = try SafetensorsArchive.read(contentsOf: url)
-        var tensors: [String: Tensor] = [:]
-        for entry in archive.entries {
-            let name = entry.name.hasPrefix("module.") ? String(entry.name.dropFirst(7)) : entry.name
-            tensors[name] = entry.tensor
-        }
-        try load(checkpoint: tensors, file: url.lastPathComponent)
+    /// Returns the names the checkpoint lacked and that were left at their initialisation because the
+    /// forward pass never uses them.
+    @discardableResult
+    public func loadCheckpoint(_ url: URL) throws -> [String] {
+        try load(checkpoint: try ModelWeightsFile.read(contentsOf: url), file: url.lastPathComponent)
     }
 
-    /// Loads already-read MONAI-named tensors (see `loadCheckpoint`).
-    public func load(checkpoint tensors: [String: Tensor], file: String) throws {
+    /// Loads already-read MONAI-named tensors (see `loadCheckpoint`); returns the unused names left at
+    /// their initialisation.
+    @discardableResult
+    public func load(checkpoint tensors: [String: Tensor], file: String, alsoOptional: Set<String> = []) throws -> [String] {
         var tensors = tensors
         let state = stateDict()
         // Index tables follow from the configuration: check a saved one instead of loading it.
@@ -40,12 +40,13 @@ extension Backbone {
                 throw CheckpointError.inconsistentBuffer(file: file, name: entry.name)
             }
         }
-        let optional = Set(derived.map(\.name) + state.map(\.name).filter { $0.contains(".norm_cross_attn.") })
+        let unused = stateNamesUnusedByForward()
         do {
-            try load(tensors, optional: optional)
+            try load(tensors, optional: Set(derived.map(\.name)).union(unused).union(alsoOptional))
         } catch let mismatch as StateDictMismatch {
             throw CheckpointError.mismatch(file: file, mismatch)
         }
+        return state.map(\.name).filter { unused.contains($0) && tensors[$0] == nil }
     }
 
     /// Saves every parameter and buffer under its MONAI name (integer buffers as int64).

@@ -7,7 +7,8 @@ struct Diagnose: ParsableCommand {
         abstract: "Classify AD vs CN (and other tasks) from hippocampal volumes: reference masks vs each method's segmentations.",
         discussion: """
         Measures left and right hippocampal volumes for every subject of the spec's cohort (the built-in synthetic \
-        ADNI-like cohort rendered as images, or an ADNIMERGE-style CSV with masks), from the reference masks and, with \
+        ADNI-like cohort rendered as images, or an ADNIMERGE-style CSV with masks or with `harness predict`'s \
+        volumes.csv), from the reference masks (or that table) and, with \
         `segmentation:`, from the predictions of a finished sweep's models; then cross-validates linear classifiers on \
         volumes + metadata. Writes diagnosis.md, diagnosis.csv, diagnosis.json and volumes.csv to RESULTS (volumes are \
         cached in RESULTS/volumes). Cells that have not run are reported, and the rest still runs. The protocol and the \

@@ -9,7 +9,7 @@ struct Harness: ParsableCommand {
         abstract: "Parameter-efficient fine-tuning sweeps for 3-D hippocampus segmentation.",
         subcommands: [
             Run.self, Plan.self, Report.self, DataCommand.self, Evaluate.self, Parity.self, Params.self, Bench.self,
-            RunCell.self, Slurm.self, Pretrain.self, Diagnose.self,
+            RunCell.self, Slurm.self, Pretrain.self, Diagnose.self, CheckpointCommand.self, Predict.self,
         ]
     )
 }

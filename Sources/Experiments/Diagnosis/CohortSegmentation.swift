@@ -59,21 +59,14 @@ public enum SweepCellLookup {
                     status = .unavailable("the cell failed (\(record.failure ?? "no reason recorded")); fix it and run `\(command)`")
                 } else {
                     let folder = store.modelFolder(cell.key)
-                    let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
-                        .filter { $0.hasSuffix(".safetensors") }.sorted()
-                    let chosen: [String]
-                    switch sweep.evaluation.checkpoint {
-                    case .ensemble: chosen = files
-                    case .last: chosen = files.last.map { [$0] } ?? []
-                    case .best: chosen = files.filter { $0 == "best.safetensors" }
-                    }
+                    let chosen = savedCheckpoints(in: folder, choice: sweep.evaluation.checkpoint)
                     if chosen.isEmpty {
                         status = .unavailable("no saved model in \(folder.path) (the cell ran before models were kept); "
                                               + "delete \(store.recordURL(cell.key).path) and run `\(command)`")
                     } else if cell.backbone.pretrained == .pretraining && needsPretraining {
                         status = .unavailable("its pre-trained starting weights are missing from \(store.pretrained.path); run `\(command)`")
                     } else {
-                        status = .ready(checkpoints: chosen.map { folder.appendingPathComponent($0) })
+                        status = .ready(checkpoints: chosen)
                     }
                 }
             } else {
@@ -82,52 +75,47 @@ public enum SweepCellLookup {
             return SegmentationCell(cell: cell, label: label, status: status, record: record)
         }
     }
+
+    /// The checkpoints a finished cell's predictions used, as `keepModel` saved them in `models/<key>/`.
+    public static func savedCheckpoints(in folder: URL, choice: EvaluationSettings.CheckpointChoice) -> [URL] {
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [])
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        let chosen: [String]
+        switch choice {
+        case .ensemble: chosen = files
+        case .last: chosen = files.last.map { [$0] } ?? []
+        case .best: chosen = files.filter { $0 == "best.safetensors" }
+        }
+        return chosen.map { folder.appendingPathComponent($0) }
+    }
 }
 
 /// A finished cell's model, rebuilt as `CellExecution` built it (backbone, starting weights, method with
-/// the same seeded generator), predicting as its test evaluation did: the mean softmax of its saved
-/// checkpoints over sliding windows, argmax, and the sweep's post-processing. On the cell's own test
-/// cases it reproduces the cell's predictions.
+/// the same seeded generator), predicting as its test evaluation did (`EnsembleInference`): the mean
+/// softmax of its saved checkpoints over sliding windows, argmax, and the sweep's post-processing. On
+/// the cell's own test cases it reproduces the cell's predictions.
 public final class CellSegmenter {
     public let cell: Cell
     public let settings: EvaluationSettings
     public let checkpoints: [URL]
     let model: any Backbone
-    let window: SlidingWindow
-    let classes: Int
+    let inference: EnsembleInference
 
     /// `startingWeights`: what `SweepRunner.weights(for: cell.backbone)` gives (nil: random initialisation).
     public init(_ cell: Cell, checkpoints: [URL], sweep: ExperimentSpec, startingWeights: URL?) throws {
         self.cell = cell
         self.checkpoints = checkpoints
         settings = sweep.evaluation
-        classes = cell.backbone.config.outChannels
         model = try makeBackbone(cell.backbone.config, seed: cell.seed)
         if let startingWeights { try CellExecution.loadStartingWeights(startingWeights, into: model) }
         var rng = RandomGenerator(seed: cell.seed, stream: "method")
         _ = try cell.method.method.apply(to: model, rng: &rng)
-        let patch = try CellExecution.patchSize(sweep.training, cell.backbone.config)
-        window = SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch), overlap: settings.overlap, weighting: settings.weighting)
+        inference = try EnsembleInference(model: model, settings: settings, training: sweep.training, backbone: cell.backbone.config)
     }
 
     /// Label maps on each case's prepared grid (NIfTI voxel order).
     public func segment(_ cases: [PreparedCase]) throws -> [[Float]] {
-        model.eval()
-        var sums: [Tensor?] = Array(repeating: nil, count: cases.count)
-        for checkpoint in checkpoints {
-            try TrainingCheckpoint.loadWeights(checkpoint, into: model)
-            for (n, c) in cases.enumerated() {
-                let image = c.imageTensor()
-                let probabilities = withoutGrad { () -> Tensor in
-                    let predict = { (x: Tensor) in self.window.probabilities(for: x, classes: self.classes) { self.model($0) } }
-                    return self.settings.flipTTA ? flipAveraged(image, predict) : predict(image)
-                }
-                sums[n] = sums[n].map { $0 + probabilities } ?? probabilities
-            }
-        }
-        return try cases.indices.map { n in
-            try CellExecution.postProcess(argmaxLabels(sums[n]!).values, gridSize: cases[n].gridSize, settings: settings)
-        }
+        try inference.labels(for: cases, checkpoints: checkpoints) { try TrainingCheckpoint.loadWeights($0, into: model) }
     }
 }
 

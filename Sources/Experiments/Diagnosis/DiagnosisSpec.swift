@@ -77,7 +77,7 @@ public enum CohortSpec: Decodable, Sendable {
     case metadata(MetadataCohortSpec)
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case synthetic, metadata, columns, diagnosisMap = "diagnosis_map", visit, missing, masks, images
+        case synthetic, metadata, columns, diagnosisMap = "diagnosis_map", visit, missing, masks, images, volumes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -86,7 +86,7 @@ public enum CohortSpec: Decodable, Sendable {
             try read.require(!read.contains(.synthetic), .synthetic, "give either `synthetic:` or `metadata:`, not both")
             self = .metadata(try MetadataCohortSpec(from: decoder))
         } else {
-            for key in [CodingKeys.columns, .diagnosisMap, .visit, .missing, .masks, .images] {
+            for key in [CodingKeys.columns, .diagnosisMap, .visit, .missing, .masks, .images, .volumes] {
                 try read.require(!read.contains(key), key, "`\(key.rawValue)` belongs to a `metadata:` cohort")
             }
             self = .synthetic(try read(.synthetic, SyntheticCohortSpec()))
@@ -183,9 +183,12 @@ public struct MetadataCohortSpec: Decodable, Sendable {
     public var masks: String?
     /// Path template of each subject's image (what a sweep's models segment).
     public var images: String?
+    /// A table of the subjects' volumes joined on id instead of masks: `harness predict`'s volumes.csv
+    /// (or any CSV with `id`, `left_volume` and `right_volume` columns).
+    public var volumes: String?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case synthetic, metadata, columns, diagnosisMap = "diagnosis_map", visit, missing, masks, images
+        case synthetic, metadata, columns, diagnosisMap = "diagnosis_map", visit, missing, masks, images, volumes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -217,6 +220,8 @@ public struct MetadataCohortSpec: Decodable, Sendable {
         skipIncomplete = missing == "skip"
         masks = try read(.masks, nil as String?)
         images = try read(.images, nil as String?)
+        volumes = try read(.volumes, nil as String?)
+        try read.require(volumes == nil || masks == nil, .volumes, "give `masks:` or `volumes:`, not both")
         for (key, template) in [(CodingKeys.masks, masks), (.images, images)] {
             if let template { try read.require(template.contains("{id}"), key, "the path template must contain {id}") }
         }

@@ -282,7 +282,7 @@ public final class DiagnosisStudy {
             }
             if feature.needsICV { required.insert(.icv) }
         }
-        if table.masks == nil { required.formUnion([.leftVolume, .rightVolume]) }
+        if table.masks == nil && table.volumes == nil { required.formUnion([.leftVolume, .rightVolume]) }
         let options = CohortTableOptions(columns: table.columns, required: required, diagnosisMap: table.diagnosisMap,
                                          visit: table.visit, skipIncomplete: table.skipIncomplete)
         let read = try CohortTable.read(URL(fileURLWithPath: table.metadata), options: options)
@@ -297,6 +297,13 @@ public final class DiagnosisStudy {
         func stamp(_ file: String) -> String {
             let attributes = try? FileManager.default.attributesOfItem(atPath: file)
             return "\(file):\(attributes?[.size] as? Int ?? -1):\((attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? -1)"
+        }
+        if let volumesTable = table.volumes {
+            let volumes = try VolumeTable.read(URL(fileURLWithPath: volumesTable), ids: ids)
+            notes.append("reference volumes: \(volumesTable) (left_volume, right_volume), joined on id")
+            let reference = SourceVolumes(source: "reference (\((volumesTable as NSString).lastPathComponent))", kind: .reference,
+                                          key: "volumes-table", ids: ids, volumes: volumes)
+            return Cohort(subjects: subjects, description: description, sources: [reference], notes: notes)
         }
         guard let masks = table.masks else {
             notes.append("reference volumes: the table's \(read.present[.leftVolume] ?? "?") and \(read.present[.rightVolume] ?? "?") columns")

@@ -96,10 +96,6 @@ struct CellExecution {
     /// Predicts every test case with the chosen weights, post-processes and scores it.
     private func evaluate(_ model: any Backbone, testIDs: [String], kept: [Int]) throws -> [CellRecord.CaseResult] {
         let settings = spec.evaluation
-        let classes = cell.backbone.config.outChannels
-        let patch = try Self.patchSize(spec.training, cell.backbone.config)
-        let window = SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch), overlap: settings.overlap,
-                                   weighting: settings.weighting)
         let cases = try dataset.prepared(testIDs)
         let folder = store.workFolder(cell.key)
         var checkpoints: [URL?]
@@ -112,23 +108,10 @@ struct CellExecution {
             checkpoints = kept.map { folder.appendingPathComponent(String(format: "epoch-%05d.safetensors", $0)) }
             if checkpoints.isEmpty { checkpoints = [nil] }
         }
-        model.eval()
-        var sums: [Tensor?] = Array(repeating: nil, count: cases.count)
-        for checkpoint in checkpoints {
-            if let checkpoint { try TrainingCheckpoint.loadWeights(checkpoint, into: model) }
-            for (n, c) in cases.enumerated() {
-                let image = c.imageTensor()
-                let probabilities = withoutGrad { () -> Tensor in
-                    let predict = { (x: Tensor) in window.probabilities(for: x, classes: classes) { model($0) } }
-                    return settings.flipTTA ? flipAveraged(image, predict) : predict(image)
-                }
-                sums[n] = sums[n].map { $0 + probabilities } ?? probabilities
-            }
-        }
+        let inference = try EnsembleInference(model: model, settings: settings, training: spec.training, backbone: cell.backbone.config)
+        let predictions = try inference.labels(for: cases, checkpoints: checkpoints) { try TrainingCheckpoint.loadWeights($0, into: model) }
         var results: [CellRecord.CaseResult] = []
-        for (n, c) in cases.enumerated() {
-            var labels = argmaxLabels(sums[n]!).values
-            labels = try Self.postProcess(labels, gridSize: c.gridSize, settings: settings)
+        for (c, labels) in zip(cases, predictions) {
             if settings.savePredictions {
                 let url = store.root.appendingPathComponent("predictions/\(cell.key)/\(c.id).nii.gz")
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -180,24 +163,15 @@ struct CellExecution {
     /// Loads the starting weights; an output block of another class count (a source task with other
     /// labels) is left at its initialisation, since the head trains anyway.
     static func loadStartingWeights(_ url: URL, into model: any Backbone) throws {
-        let archive = try SafetensorsArchive.read(contentsOf: url)
         let shapes = Dictionary(model.stateDict().map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
-        var tensors: [String: Tensor] = [:]
-        var skipped: Set<String> = []
-        for entry in archive.entries {
-            let name = entry.name.hasPrefix("module.") ? String(entry.name.dropFirst(7)) : entry.name
-            if name.hasPrefix(model.outModuleName + "."), let shape = shapes[name], shape != entry.tensor.shape {
-                skipped.insert(name)
-                continue
-            }
-            tensors[name] = entry.tensor
+        var tensors = try ModelWeightsFile.read(contentsOf: url)
+        let outPrefix = model.outModuleName + "."
+        let otherHead = tensors.filter { name, tensor in
+            name.hasPrefix(outPrefix) && shapes[name].map { $0 != tensor.shape } == true
         }
-        if skipped.isEmpty {
-            try model.load(checkpoint: tensors, file: url.lastPathComponent)
-        } else {
-            let outKeys = Set(shapes.keys.filter { $0.hasPrefix(model.outModuleName + ".") })
-            try model.load(tensors, optional: outKeys.union(shapes.keys.filter { $0.contains("norm_cross_attn") || $0.hasSuffix("relative_position_index") }))
-        }
+        for name in otherHead.keys { tensors[name] = nil }
+        let outKeys = otherHead.isEmpty ? [] : Set(shapes.keys.filter { $0.hasPrefix(outPrefix) })
+        try model.load(checkpoint: tensors, file: url.lastPathComponent, alsoOptional: outKeys)
     }
 }
 

@@ -279,7 +279,7 @@ public struct SafetensorsArchive {
     }
 
     /// Converts `count` little-endian elements of `dtype` at `source` (any alignment) to Float32.
-    private static func convert(from source: UnsafeRawPointer, dtype: SafetensorsDType, count: Int,
+    static func convert(from source: UnsafeRawPointer, dtype: SafetensorsDType, count: Int,
                                 into destination: UnsafeMutablePointer<Float>, name: String, file: String) throws {
         func notExact(_ value: Int64) -> SafetensorsError {
             .valueNotRepresentable(file: file, tensor: name, dtype: dtype,
