@@ -107,26 +107,24 @@ public final class CellSegmenter {
         var rng = RandomGenerator(seed: cell.seed, stream: "method")
         _ = try cell.method.method.apply(to: model, rng: &rng)
         let patch = try CellExecution.patchSize(sweep.training, cell.backbone.config)
-        window = SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch), overlap: settings.overlap, weighting: settings.weighting)
+        window = settings.window(roi: AxisOrder.tensorShape(fromNIfTI: patch))
     }
 
     /// Label maps on each case's prepared grid (NIfTI voxel order).
     public func segment(_ cases: [PreparedCase]) throws -> [[Float]] {
         model.eval()
-        var sums: [Tensor?] = Array(repeating: nil, count: cases.count)
-        for checkpoint in checkpoints {
-            try TrainingCheckpoint.loadWeights(checkpoint, into: model)
-            for (n, c) in cases.enumerated() {
-                let image = c.imageTensor()
-                let probabilities = withoutGrad { () -> Tensor in
-                    let predict = { (x: Tensor) in self.window.probabilities(for: x, classes: self.classes) { self.model($0) } }
-                    return self.settings.flipTTA ? flipAveraged(image, predict) : predict(image)
-                }
-                sums[n] = sums[n].map { $0 + probabilities } ?? probabilities
+        // The sweep's own ensemble (tiling, softmax count, checkpoint terms), so cohort volumes match the cells'.
+        let means = try CheckpointEnsemble(settings).predict(
+            cases: cases.count, checkpoints: checkpoints, load: { try TrainingCheckpoint.loadWeights($0, into: self.model) }
+        ) { n in
+            let image = cases[n].imageTensor()
+            return withoutGrad { () -> Tensor in
+                let predict = { (x: Tensor) in self.window.probabilities(for: x, classes: self.classes) { self.model($0) } }
+                return self.settings.flipTTA ? flipAveraged(image, predict) : predict(image)
             }
         }
         return try cases.indices.map { n in
-            try CellExecution.postProcess(argmaxLabels(sums[n]!).values, gridSize: cases[n].gridSize, settings: settings)
+            try CellExecution.postProcess(argmaxLabels(means[n]).values, gridSize: cases[n].gridSize, settings: settings)
         }
     }
 }

@@ -79,8 +79,7 @@ struct CellExecution {
         -> TrainingOutcome {
         let settings = spec.training
         let patch = try Self.patchSize(settings, cell.backbone.config)
-        let window = SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch), overlap: spec.evaluation.overlap,
-                                   weighting: spec.evaluation.weighting)
+        let window = spec.evaluation.window(roi: AxisOrder.tensorShape(fromNIfTI: patch))
         let trainer = Trainer(model: model, parameters: adaptation.trainableParameters, settings: settings,
                               classes: cell.backbone.config.outChannels, window: window, seed: cell.seed,
                               folder: store.workFolder(cell.key))
@@ -89,9 +88,8 @@ struct CellExecution {
         let validation = try dataset.prepared(validationIDs).map {
             ValidationCase(id: $0.id, image: $0.imageTensor(), label: $0.labelTensor().reshaped($0.tensorShape))
         }
-        let iterations = settings.iterationsPerEpoch ?? max(1, (trainingIDs.count + settings.batchSize - 1) / settings.batchSize)
         return try trainer.run(batches: &batches, validation: settings.validateEvery > 0 ? validation : [],
-                               iterationsPerEpoch: iterations)
+                               iterationsPerEpoch: settings.stepsPerEpoch(cases: trainingIDs.count))
     }
 
     /// Predicts every test case with the chosen weights, post-processes and scores it.
@@ -99,8 +97,7 @@ struct CellExecution {
         let settings = spec.evaluation
         let classes = cell.backbone.config.outChannels
         let patch = try Self.patchSize(spec.training, cell.backbone.config)
-        let window = SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch), overlap: settings.overlap,
-                                   weighting: settings.weighting)
+        let window = settings.window(roi: AxisOrder.tensorShape(fromNIfTI: patch))
         let cases = try dataset.prepared(testIDs)
         let folder = store.workFolder(cell.key)
         var checkpoints: [URL?]
@@ -114,21 +111,18 @@ struct CellExecution {
             if checkpoints.isEmpty { checkpoints = [nil] }
         }
         model.eval()
-        var sums: [Tensor?] = Array(repeating: nil, count: cases.count)
-        for checkpoint in checkpoints {
-            if let checkpoint { try TrainingCheckpoint.loadWeights(checkpoint, into: model) }
-            for (n, c) in cases.enumerated() {
-                let image = c.imageTensor()
-                let probabilities = withoutGrad { () -> Tensor in
-                    let predict = { (x: Tensor) in window.probabilities(for: x, classes: classes) { model($0) } }
-                    return settings.flipTTA ? flipAveraged(image, predict) : predict(image)
-                }
-                sums[n] = sums[n].map { $0 + probabilities } ?? probabilities
+        let means = try CheckpointEnsemble(settings).predict(
+            cases: cases.count, checkpoints: checkpoints, load: { try TrainingCheckpoint.loadWeights($0, into: model) }
+        ) { n in
+            let image = cases[n].imageTensor()
+            return withoutGrad { () -> Tensor in
+                let predict = { (x: Tensor) in window.probabilities(for: x, classes: classes) { model($0) } }
+                return settings.flipTTA ? flipAveraged(image, predict) : predict(image)
             }
         }
         var results: [CellRecord.CaseResult] = []
         for (n, c) in cases.enumerated() {
-            var labels = argmaxLabels(sums[n]!).values
+            var labels = argmaxLabels(means[n]).values
             labels = try Self.postProcess(labels, gridSize: c.gridSize, settings: settings)
             if settings.savePredictions {
                 let url = store.root.appendingPathComponent("predictions/\(cell.key)/\(c.id).nii.gz")
@@ -228,6 +222,8 @@ extension TrainingSettings {
         options.flipProbability = flips ? 0.5 : 0
         options.intensityScale = intensityScale
         options.intensityShift = intensityShift
+        options.crops = crops ?? .centred
+        options.intensityDraw = intensityDraw ?? .crop
         return options
     }
 }
