@@ -20,7 +20,7 @@ public struct PatchSampler: Sendable {
         public var caseID: String
         public var image: [Float]
         public var label: [Float]
-        /// The chosen centre voxel (i, j, k) in the case's grid.
+        /// The chosen centre voxel (i, j, k) in the case's grid (a uniform crop's window centre).
         public var centre: [Int]
         /// Whether the centre was drawn from the foreground.
         public var foregroundCentre: Bool
@@ -84,7 +84,7 @@ public struct PatchSampler: Sendable {
 
         // Centre: a foreground voxel with probability `foregroundRatio`, else any voxel.
         let wantForeground = Double(centreRNG.uniform()) < options.foregroundRatio
-        let centre: [Int]
+        var centre: [Int]
         let fromForeground = wantForeground && !foreground[index].isEmpty
         if fromForeground {
             let flat = Int(foreground[index][Int(centreRNG.next() % UInt64(foreground[index].count))])
@@ -103,6 +103,7 @@ public struct PatchSampler: Sendable {
             let wanted = centre[axis] - patch[axis] / 2
             return min(max(wanted, low), high)
         }
+        if options.crops == .uniform && !fromForeground { centre = (0..<3).map { start[$0] + patch[$0] / 2 } }
         var image = Window.cut(c.image, size: size, start: start, windowSize: patch, fill: c.background)
         var label = Window.cut(c.label, size: size, start: start, windowSize: patch, fill: 0)
 
