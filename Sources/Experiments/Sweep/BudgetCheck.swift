@@ -1,4 +1,4 @@
-/// The check `data check`, `plan`, `run` and `run-cell` make before any work starts: every training
+/// The check `data check`, `plan`, `run`, `run-cell` and `slurm` make before any work starts: every training
 /// budget a cell asks of a data set fits that data set's training pool, and (with `drop_last`) fills
 /// at least one batch. Without it a sweep of the paper specs would fail its large-budget cells only
 /// after days of the others.
