@@ -8,7 +8,8 @@ struct DataCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "What each data set holds: usable cases, skipped files and why, shapes, spacings, labels.")
+            abstract: "What each data set holds: usable cases, skipped files and why, shapes, spacings, labels.",
+            discussion: "Exits non-zero when a training budget of the spec is larger than its data set's training pool.")
 
         @Argument(help: "The YAML spec.")
         var spec: String
@@ -21,6 +22,11 @@ struct DataCommand: ParsableCommand {
                 let datasets = experiment.datasets + (experiment.pretraining.map { [$0.dataset] } ?? [])
                 let summary = DataCheck.run(datasets)
                 if json { try printJSON(summary) } else { print(summary.text) }
+                // A budget larger than a data set's training pool: one line each, and a failing exit.
+                let pools = Dictionary(summary.datasets.map { ($0.dataset, $0.split?.trainingPool) }, uniquingKeysWith: { a, _ in a })
+                let budgets = BudgetCheck.problems(cells: try experiment.cells(), training: experiment.training) { pools[$0.name] ?? nil }
+                for line in budgets { note("error: \(line)") }
+                if !budgets.isEmpty { throw ExitCode.failure }
             }
         }
     }

@@ -7,7 +7,9 @@ struct Plan: ParsableCommand {
         abstract: "List a spec's cells, trainable parameters per method and a rough cost.",
         discussion: """
         The cost comes from timing a few training steps of each backbone × method on random data of the \
-        training patch size (skip with --no-measure) times the steps each cell takes, plus the test inference.
+        training patch size (skip with --no-measure) times the steps each cell takes, plus the test inference; \
+        the steps are listed either way. A budget larger than a data set's training pool is refused before \
+        anything is built or timed.
         """)
 
     @Argument(help: "The YAML spec.")

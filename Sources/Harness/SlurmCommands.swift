@@ -84,6 +84,8 @@ struct Slurm: ParsableCommand {
             let runner = SweepRunner(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent())
             try store.prepare()
             let cells = try runner.cells()
+            // A budget larger than a pool would fail its array tasks: refuse before writing or submitting.
+            try BudgetCheck.verify(cells: cells, training: experiment.training, open: runner.dataset)
             try SweepManifest(spec: experiment, specPath: url.path, cells: cells).save(to: store)
             let pending = try cells.filter { try store.record($0.key) == nil }.map(\.index)
             guard !pending.isEmpty else {

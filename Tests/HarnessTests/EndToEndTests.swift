@@ -102,4 +102,32 @@ final class EndToEndTests: XCTestCase {
         XCTAssertNotEqual(output.status, 0)
         XCTAssert(output.stderr.contains("/nonexistent/msd does not exist"), output.stderr)
     }
+
+    /// A budget larger than a data set's training pool (7 subjects − 1 validation − 2 test = 4) is
+    /// refused by `plan`, `run`, `data check` and `slurm` before any work: one line naming the data
+    /// set, the budget and the pool, and a non-zero exit. The data set's own `budgets:` fixes it.
+    func testABudgetLargerThanThePoolIsRefusedBeforeAnyWork() throws {
+        let folder = try temporaryFolder("budgets")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let tooLarge = tinySpec.replacingOccurrences(of: "budgets: [2, 4]", with: "budgets: [2, 5]")
+        try tooLarge.write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        for command in [["plan", "spec.yaml", "--no-measure"], ["run", "spec.yaml", "--results", "out"], ["data", "check", "spec.yaml"],
+                        ["slurm", "spec.yaml", "--results", "out"]] {
+            let output = try HarnessProcess.run(command, in: folder)
+            XCTAssertNotEqual(output.status, 0, "\(command)")
+            let errors = output.stderr.split(separator: "\n").filter { $0.hasPrefix("error:") }
+            XCTAssertEqual(errors.count, 1, "\(command): \(output.stderr)")
+            XCTAssert(errors.first?.contains("data set 'toy': training budget 5 is larger than the training pool of 4") == true,
+                      "\(command): \(output.stderr)")
+        }
+        let cells = folder.appendingPathComponent("out/cells")
+        XCTAssertEqual((try? FileManager.default.contentsOfDirectory(atPath: cells.path))?.count ?? 0, 0, "no cell ran")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/slurm").path), "no job script")
+        let fixed = tooLarge.replacingOccurrences(of: "    split: {validation: 1, test: 2, seed: 0}\n",
+                                                  with: "    split: {validation: 1, test: 2, seed: 0}\n    budgets: [2, 4]\n")
+        try fixed.write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        let output = try HarnessProcess.run(["plan", "spec.yaml", "--no-measure"], in: folder)
+        XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssert(output.stdout.contains("(4 training cases"), output.stdout)
+    }
 }

@@ -105,7 +105,10 @@ extension DiagnosisSpec {
                         }
                     }
                     check("methods", segmentation.methods, loaded.methods.map(\.label)) { $0 }
-                    check("budgets", segmentation.budgets, loaded.budgets.map(\.label)) { $0.label }
+                    // Every budget some data set asks for (a data set's own `budgets:` replaces the spec's).
+                    let budgets = loaded.datasets.flatMap { loaded.budgets(of: $0).map(\.label) }
+                        .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+                    check("budgets", segmentation.budgets, budgets) { $0.label }
                     check("backbones", segmentation.backbones, loaded.backbones.map(\.label)) { $0 }
                     check("datasets", segmentation.datasets, loaded.datasets.map(\.name)) { $0 }
                     check("seeds", segmentation.seeds, loaded.seeds.map { String($0) }) { String($0) }

@@ -25,12 +25,35 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
     public var savePredictions = false
     /// Tolerance (mm) of the normalised surface Dice.
     public var nsdTolerance = 1.0
+    /// Where the inference windows go; nil = sliding (MONAI's). The protocol options are optional so
+    /// that specs without them keep their cell keys.
+    public var tiling: SlidingWindow.Tiling?
+    /// How often a softmax is applied to each checkpoint's output before the ensemble mean; nil = once.
+    public var softmax: SoftmaxCount?
+    /// The released predict.py's slip (off by default): from the second test case on, the ensemble's
+    /// last term is computed with the first kept checkpoint's weights.
+    public var staleWeights: Bool?
+
+    /// How many softmaxes a checkpoint's output goes through.
+    public enum SoftmaxCount: String, NamedChoice, Sendable {
+        /// Probabilities of each window's logits (MONAI's).
+        case once
+        /// The authors' predict.py: their networks end in a softmax, and predict.py takes another
+        /// softmax of the tiled output, so the ensemble averages softmax(softmax(logits)).
+        case twice
+    }
+
+    /// The inference window of a patch size (k, j, i): the tiling, overlap and weighting of this section.
+    public func window(roi: [Int]) -> SlidingWindow {
+        SlidingWindow(roi: roi, overlap: overlap, weighting: weighting, tiling: tiling ?? .sliding)
+    }
 
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case overlap, weighting, flipTTA = "flip_tta", checkpoint, minimumComponent = "min_component"
         case keepLargest = "keep_largest", savePredictions = "save_predictions", nsdTolerance = "nsd_tolerance"
+        case tiling, softmax, staleWeights = "stale_weights"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -43,6 +66,9 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
         keepLargest = try read(.keepLargest, keepLargest)
         savePredictions = try read(.savePredictions, savePredictions)
         nsdTolerance = try read(.nsdTolerance, nsdTolerance)
+        tiling = try read(.tiling, tiling)
+        softmax = try read(.softmax, softmax)
+        staleWeights = try read(.staleWeights, staleWeights)
         try read.require((0..<1).contains(overlap), .overlap, "overlap must be in [0, 1)")
         try read.require((minimumComponent ?? 1) > 0, .minimumComponent, "min_component must be positive")
         try read.require((keepLargest ?? 1) > 0, .keepLargest, "keep_largest must be positive")

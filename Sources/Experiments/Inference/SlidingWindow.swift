@@ -4,17 +4,38 @@ import Tensors
 /// MONAI's `sliding_window_inference`: windows of `roi` voxels stepped by roi·(1 − overlap), the last
 /// window clamped to the image edge, each window's output weighted by a Gaussian importance map
 /// (σ = 0.125·roi, as MONAI's default) and the weighted outputs averaged. Images smaller than the
-/// window are zero-padded symmetrically and the result cropped back.
+/// window are zero-padded symmetrically and the result cropped back. `tiling: cover` places the windows
+/// as the authors' `tailor_and_concat` instead (`coverStarts`), averaged uniformly.
 public struct SlidingWindow: Sendable, Equatable {
     public enum Weighting: String, Codable, Sendable { case gaussian, constant }
+    /// Where the windows go.
+    public enum Tiling: String, NamedChoice, Sendable {
+        /// MONAI's: stepped by roi·(1 − overlap), the last one flush with the edge.
+        case sliding
+        /// The authors' `tailor_and_concat`: the fewest windows that cover each axis, first and last
+        /// flush with the edges, the others evenly between; every window weighs the same.
+        case cover
+    }
     /// Window size in tensor axis order (k, j, i).
     public var roi: [Int]
     public var overlap: Double
     public var weighting: Weighting
+    public var tiling: Tiling
     public var sigmaScale = 0.125
 
-    public init(roi: [Int], overlap: Double = 0.5, weighting: Weighting = .gaussian) {
-        (self.roi, self.overlap, self.weighting) = (roi, overlap, weighting)
+    public init(roi: [Int], overlap: Double = 0.5, weighting: Weighting = .gaussian, tiling: Tiling = .sliding) {
+        (self.roi, self.overlap, self.tiling) = (roi, overlap, tiling)
+        self.weighting = tiling == .cover ? .constant : weighting
+    }
+
+    /// Window starts along one axis of `size` voxels for `tiling: cover`: ⌈size / window⌉ windows, the
+    /// first at 0 and the last at size − window, the others evenly between (rounded down); one at 0
+    /// when the axis fits in a window (a smaller axis is padded first). 128 on 182 → [0, 54]; on 218 →
+    /// [0, 90].
+    public static func coverStarts(size: Int, window: Int) -> [Int] {
+        guard size > window else { return [0] }
+        let count = (size + window - 1) / window
+        return (0..<count).map { $0 * (size - window) / (count - 1) }
     }
 
     /// Window start positions along one axis of `size` voxels (MONAI's scan interval and slicing).
@@ -67,7 +88,10 @@ public struct SlidingWindow: Sendable, Equatable {
         let windowVolume = roi.elementCount, volume = size.elementCount
         var accumulated = [Float](repeating: 0, count: classes * volume)
         var weights = [Float](repeating: 0, count: volume)
-        let starts = (0..<3).map { Self.starts(size: size[$0], window: roi[$0], overlap: overlap) }
+        let starts = (0..<3).map { axis in
+            tiling == .cover ? Self.coverStarts(size: size[axis], window: roi[axis])
+                : Self.starts(size: size[axis], window: roi[axis], overlap: overlap)
+        }
         for z0 in starts[0] { for y0 in starts[1] { for x0 in starts[2] {
             let window = padded.slice([nil, nil, z0..<(z0 + roi[0]), y0..<(y0 + roi[1]), x0..<(x0 + roi[2])])
             let probabilities = softmax(predict(window), axis: 1)

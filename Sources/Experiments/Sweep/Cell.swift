@@ -70,6 +70,9 @@ public struct CellFilter: Sendable {
 }
 
 extension ExperimentSpec {
+    /// A data set's training budgets: its own `budgets:`, else the spec's.
+    public func budgets(of dataset: DatasetSpec) -> [Budget] { dataset.budgets ?? budgets }
+
     /// All cells: backbones × data sets × budgets × methods × seeds, in that nesting order.
     public func cells(pretrainedDigest: (BackboneSpec) -> String = { _ in "" }) throws -> [Cell] {
         var cells: [Cell] = []
@@ -81,7 +84,7 @@ extension ExperimentSpec {
             let backboneJSON = try json(backbone.config) + pretrainedDigest(backbone)
             for dataset in datasets {
                 let datasetJSON = try json(dataset)
-                for budget in budgets {
+                for budget in budgets(of: dataset) {
                     for method in methods {
                         for seed in seeds {
                             let identity = [resultsVersion, backboneJSON, datasetJSON, budget.label, method.name,

@@ -78,8 +78,7 @@ struct CellExecution {
         -> TrainingOutcome {
         let settings = spec.training
         let patch = try Self.patchSize(settings, cell.backbone.config)
-        let window = SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch), overlap: spec.evaluation.overlap,
-                                   weighting: spec.evaluation.weighting)
+        let window = spec.evaluation.window(roi: AxisOrder.tensorShape(fromNIfTI: patch))
         let trainer = Trainer(model: model, parameters: adaptation.trainableParameters, settings: settings,
                               classes: cell.backbone.config.outChannels, window: window, seed: cell.seed,
                               folder: store.workFolder(cell.key))
@@ -88,9 +87,8 @@ struct CellExecution {
         let validation = try dataset.prepared(validationIDs).map {
             ValidationCase(id: $0.id, image: $0.imageTensor(), label: $0.labelTensor().reshaped($0.tensorShape))
         }
-        let iterations = settings.iterationsPerEpoch ?? max(1, (trainingIDs.count + settings.batchSize - 1) / settings.batchSize)
         return try trainer.run(batches: &batches, validation: settings.validateEvery > 0 ? validation : [],
-                               iterationsPerEpoch: iterations)
+                               iterationsPerEpoch: settings.stepsPerEpoch(cases: trainingIDs.count))
     }
 
     /// Predicts every test case with the chosen weights, post-processes and scores it.
@@ -201,6 +199,8 @@ extension TrainingSettings {
         options.flipProbability = flips ? 0.5 : 0
         options.intensityScale = intensityScale
         options.intensityShift = intensityShift
+        options.crops = crops ?? .centred
+        options.intensityDraw = intensityDraw ?? .crop
         return options
     }
 }

@@ -11,6 +11,8 @@ public struct SweepPlan: Codable, Sendable {
         public var title: String
         public var done: Bool
         public var trainingCases: Int?
+        /// Optimizer steps of the whole training (epochs × steps per epoch).
+        public var trainingSteps: Int?
         public var estimatedSeconds: Double?
     }
 
@@ -29,12 +31,19 @@ public struct SweepPlan: Codable, Sendable {
     public var cells: [PlannedCell]
     public var methods: [MethodCost]
     public var estimatedSeconds: Double?
+    /// Threads the timings ran on (`HIPPOPEFT_THREADS`), so `estimatedSeconds` converts to core-hours.
+    public var threads = Parallel.workers
+    public var estimatedCoreHours: Double? { estimatedSeconds.map { $0 * Double(threads) / 3600 } }
     public var pendingCells: Int { cells.filter { !$0.done }.count }
+    /// Training steps of the pending cells, for a cost at any measured step time (docs/REPRODUCING.md).
+    public var pendingTrainingSteps: Int { cells.filter { !$0.done }.compactMap(\.trainingSteps).reduce(0, +) }
 
     public static func make(spec: ExperimentSpec, store: ResultStore, baseDirectory: URL?, measure: Bool,
                             log: (String) -> Void) throws -> SweepPlan {
         let runner = SweepRunner(spec: spec, store: store, baseDirectory: baseDirectory, progress: ProgressPrinter(enabled: false))
         let cells = try runner.cells()
+        // Before any model is built or timed: a budget a data set cannot give refuses the whole plan.
+        try BudgetCheck.verify(cells: cells, training: spec.training, open: runner.dataset)
         var costs: [String: MethodCost] = [:]
         for backbone in spec.backbones {
             for method in spec.methods {
@@ -54,21 +63,18 @@ public struct SweepPlan: Codable, Sendable {
             }
         }
         var planned: [PlannedCell] = []
-        var datasets: [String: Dataset] = [:]
         for cell in cells {
             let done = (try? store.record(cell.key)) != nil
             var entry = PlannedCell(index: cell.index, key: cell.key, title: cell.title, done: done)
-            if datasets[cell.dataset.name] == nil { datasets[cell.dataset.name] = try? Dataset(spec: cell.dataset) }
-            if let dataset = datasets[cell.dataset.name], let ids = try? dataset.training(cell.budget) {
+            if let dataset = try? runner.dataset(cell.dataset), let ids = try? dataset.training(cell.budget) {
                 entry.trainingCases = ids.count
+                entry.trainingSteps = spec.training.epochs * spec.training.stepsPerEpoch(cases: ids.count)
                 if let cost = costs[cell.backbone.label + "\u{1F}" + cell.method.label], let step = cost.secondsPerStep,
                    let forward = cost.secondsPerForward {
-                    let iterations = spec.training.iterationsPerEpoch
-                        ?? max(1, (ids.count + spec.training.batchSize - 1) / spec.training.batchSize)
                     let checkpoints = spec.evaluation.checkpoint == .ensemble ? spec.training.keepLast : 1
                     // A test volume takes a few windows; count 4 per case as a rough middle.
                     let inference = Double(dataset.splits.test.count * checkpoints * 4) * forward
-                    entry.estimatedSeconds = Double(spec.training.epochs * iterations) * step + inference
+                    entry.estimatedSeconds = Double(entry.trainingSteps ?? 0) * step + inference
                 }
             }
             planned.append(entry)
@@ -104,7 +110,9 @@ public struct SweepPlan: Codable, Sendable {
 
     public var text: String {
         var lines = ["\(spec): \(cells.count) cells, \(pendingCells) to run"
-            + (estimatedSeconds.map { ", about \(duration($0)) on this machine" } ?? "")]
+            + (estimatedSeconds.map { ", about \(duration($0)) on this machine" } ?? "")
+            + (estimatedCoreHours.map { String(format: " (%.0f core-hours at %d threads)", $0, threads) } ?? ""),
+            "training steps of the pending cells: \(pendingTrainingSteps.formatted(.number))"]
         lines.append("")
         lines.append("trainable parameters (% of the backbone parameters the forward pass uses):")
         for m in methods {
@@ -116,7 +124,7 @@ public struct SweepPlan: Codable, Sendable {
         lines.append("cells:")
         for c in cells {
             let cost = c.estimatedSeconds.map { " ~\(duration($0))" } ?? ""
-            let cases = c.trainingCases.map { " (\($0) training cases)" } ?? ""
+            let cases = c.trainingCases.map { " (\($0) training cases, \((c.trainingSteps ?? 0).formatted(.number)) steps)" } ?? ""
             lines.append("  [\(c.index)] \(c.done ? "done   " : "pending") \(c.title)\(cases)\(cost)")
         }
         return lines.joined(separator: "\n")

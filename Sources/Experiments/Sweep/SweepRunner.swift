@@ -43,6 +43,9 @@ public final class SweepRunner {
                 pending.append(cell)
             }
         }
+        // Before any work: a budget a data set cannot give refuses the run (it would fail only after
+        // the other cells).
+        try BudgetCheck.verify(cells: pending, training: spec.training, open: dataset)
         // Pre-training stages first, so the sweep's progress and ETA describe cells only.
         var prepared = Set<String>()
         for cell in pending where prepared.insert(cell.backbone.label).inserted {
@@ -74,6 +77,7 @@ public final class SweepRunner {
         }
         let cell = all[index]
         if let record = try store.record(cell.key) { return record }
+        try BudgetCheck.verify(cells: [cell], training: spec.training, open: dataset)
         guard try store.claim(cell.key) else { return nil }
         defer { store.release(cell.key) }
         progress.startSweep(total: 1, done: 0)
@@ -185,9 +189,7 @@ public final class SweepRunner {
         trainer.onProgress = { [progress] in progress.training($0) }
         let ids = try dataset.training(.all)
         var batches = try EpochSampler(cases: try dataset.prepared(ids), options: stage.training.augmentation(patchSize: patch))
-        let iterations = stage.training.iterationsPerEpoch
-            ?? max(1, (ids.count + stage.training.batchSize - 1) / stage.training.batchSize)
-        _ = try trainer.run(batches: &batches, validation: [], iterationsPerEpoch: iterations)
+        _ = try trainer.run(batches: &batches, validation: [], iterationsPerEpoch: max(1, stage.training.stepsPerEpoch(cases: ids.count)))
         try model.saveCheckpoint(output, metadata: ["stage": "pretraining", "dataset": stage.dataset.name])
         try? FileManager.default.removeItem(at: store.work.appendingPathComponent("pretrain-\(key)"))
         progress.finishStage()

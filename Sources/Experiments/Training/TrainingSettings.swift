@@ -17,8 +17,12 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     /// Passes over the training cases (the papers use 1000).
     public var epochs = 50
-    /// Optimizer steps per epoch; nil = ⌈training cases / batch size⌉, one pass as the papers.
+    /// Optimizer steps per epoch; nil = one pass over the training cases (`stepsPerEpoch(cases:)`).
     public var iterationsPerEpoch: Int?
+    /// The authors' DataLoader (`shuffle=True, drop_last=True`): ⌊cases / batch⌋ steps per epoch, the
+    /// incomplete last batch dropped. nil = false: ⌈cases / batch⌉. Optional so that specs without
+    /// it keep their cell keys (the new protocol options below are too).
+    public var dropLast: Bool?
     public var batchSize = 2
     /// Random crop size (i, j, k); nil = the backbone's input size (UNETR's img_size, else 64³).
     public var patchSize: [Int]?
@@ -43,8 +47,21 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     /// Intensity scale range and shift (× the image's standard deviation), the papers' 0.9–1.1 and ±0.1.
     public var intensityScale = [0.9, 1.1]
     public var intensityShift = 0.1
+    /// Where crops are cut when not centred on foreground; nil = centred (MONAI's).
+    public var crops: AugmentationOptions.CropPlacement?
+    /// How the intensity scale and shift are drawn; nil = one per crop (MONAI's).
+    public var intensityDraw: AugmentationOptions.IntensityDraw?
 
     public init() {}
+
+    /// Optimizer steps in one epoch over `cases` training cases: `iterations_per_epoch` when set, else
+    /// one pass as a PyTorch DataLoader makes it, ⌈cases / batch⌉ or, with `drop_last`, ⌊cases / batch⌋
+    /// (0 when the cases fill no batch; `BudgetCheck` refuses that before any work). The one place
+    /// this count is made: training, pre-training and `plan`'s estimate all use it.
+    public func stepsPerEpoch(cases: Int) -> Int {
+        if let iterationsPerEpoch { return iterationsPerEpoch }
+        return dropLast == true ? cases / batchSize : max(1, (cases + batchSize - 1) / batchSize)
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case epochs, iterationsPerEpoch = "iterations_per_epoch", batchSize = "batch_size", patchSize = "patch_size"
@@ -52,6 +69,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         case schedule, polyPower = "poly_power", warmupEpochs = "warmup_epochs", loss, gradientClip = "gradient_clip"
         case validateEvery = "validate_every", keepLast = "keep_last", foregroundRatio = "foreground_ratio"
         case flips, intensityScale = "intensity_scale", intensityShift = "intensity_shift"
+        case dropLast = "drop_last", crops, intensityDraw = "intensity_draw"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -76,6 +94,9 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         flips = try read(.flips, flips)
         intensityScale = try read(.intensityScale, intensityScale)
         intensityShift = try read(.intensityShift, intensityShift)
+        dropLast = try read(.dropLast, dropLast)
+        crops = try read(.crops, crops)
+        intensityDraw = try read(.intensityDraw, intensityDraw)
         // Upper limits too: a shared spec must not ask for a 13 GB batch or overflow a step count.
         try read.require((1...1_000_000).contains(epochs), .epochs, "epochs must be 1 to 1000000")
         try read.require((1...10_000_000).contains(iterationsPerEpoch ?? 1), .iterationsPerEpoch, "iterations_per_epoch must be 1 to 10000000")

@@ -56,6 +56,9 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
     public var split = SplitSpec()
     /// Layout `synthetic` only (required there); see `SyntheticSpec`.
     public var synthetic: SyntheticSpec?
+    /// Training budgets of this data set, replacing the spec's `budgets:` (a small set asks only what
+    /// its training pool can give). Default: none (the spec's list).
+    public var budgets: [Budget]?
 
     /// `lists:` of a data set.
     public struct ListFiles: Codable, Sendable, Equatable {
@@ -84,7 +87,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         name: String, layout: Layout, root: String? = nil, images: String? = nil, labels: String? = nil,
         lists: ListFiles? = nil, exclude: [String] = [], allowOutsideRoot: Bool = false, labelMap: LabelMap? = nil,
         preprocessing: PreprocessingSpec = PreprocessingSpec(), split: SplitSpec = SplitSpec(),
-        synthetic: SyntheticSpec? = nil
+        synthetic: SyntheticSpec? = nil, budgets: [Budget]? = nil
     ) {
         self.name = name
         self.layout = layout
@@ -98,11 +101,12 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         self.preprocessing = preprocessing
         self.split = split
         self.synthetic = synthetic
+        self.budgets = budgets
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, layout, root, images, labels, lists, exclude, allowOutsideRoot = "allow_outside_root"
-        case labelMap = "label_map", preprocessing, split, synthetic
+        case labelMap = "label_map", preprocessing, split, synthetic, budgets
     }
 
     public init(from decoder: any Decoder) throws {
@@ -119,7 +123,9 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         preprocessing = try read(.preprocessing, preprocessing)
         split = try read(.split, split)
         synthetic = try read(.synthetic, synthetic)
+        budgets = try read(.budgets, budgets)
 
+        try read.require(budgets.map { !$0.isEmpty } ?? true, .budgets, "list at least one budget, or leave `budgets` out")
         try read.require(Self.isValidName(name), .name,
                          "name '\(name)' must be 1–64 letters, digits, '.', '_' or '-' (it names tables and cell keys)")
         switch layout {
@@ -162,6 +168,8 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         try container.encode(preprocessing, forKey: .preprocessing)
         try container.encode(split, forKey: .split)
         try container.encodeIfPresent(synthetic, forKey: .synthetic)
+        // Absent when not given, so the cell keys of specs without it are unchanged.
+        try container.encodeIfPresent(budgets, forKey: .budgets)
     }
 
     static func isValidName(_ name: String) -> Bool {

@@ -1,13 +1,34 @@
 import Backbones
 
 /// Training patches and their augmentation (MONAI `RandCropByPosNegLabel` / nnU-Net oversampling,
-/// `RandFlip`, `RandScaleIntensity`, `RandStdShiftIntensity`).
+/// `RandFlip`, `RandScaleIntensity`, `RandStdShiftIntensity`), or the authors' uniform crops and
+/// per-slice intensity draw (`crops: uniform`, `intensity_draw: j_slices`).
 ///
 /// ```yaml
 /// augmentation: {patch_size: [48, 48, 48], batch_size: 2, foreground_ratio: 0.5, flip_probability: 0.5,
 ///                flip_axes: [0, 1, 2], intensity_scale: [0.9, 1.1], intensity_shift: 0.1, intensity_probability: 1.0}
 /// ```
 public struct AugmentationOptions: Codable, Sendable, Equatable {
+    /// Where a crop that is not centred on foreground is cut.
+    public enum CropPlacement: String, NamedChoice, Sendable {
+        /// MONAI's `RandCropByPosNegLabel`: a random centre voxel, the window shifted inside the volume
+        /// (so positions near the edges are drawn more often).
+        case centred
+        /// The authors' crop: a start drawn uniformly over every position where the window fits
+        /// (`random.randint(0, size - patch)` per axis), so every position is equally likely.
+        case uniform
+    }
+
+    /// How the intensity scale and shift are drawn.
+    public enum IntensityDraw: String, NamedChoice, Sendable {
+        /// One scale and one shift per crop, the shift × the case's intensity SD (MONAI's
+        /// `RandScaleIntensity` + `RandStdShiftIntensity`).
+        case crop
+        /// The authors' `transform`: a scale and an absolute shift drawn for every index of the NIfTI j
+        /// axis (a [1, patch_j, 1, 1] draw), applied to the whole crop, background too.
+        case jSlices = "j_slices"
+    }
+
     /// Patch size (i, j, k). Cases smaller than this are padded (image with its background, label 0).
     /// Default [48, 48, 48].
     public var patchSize = [48, 48, 48]
@@ -26,6 +47,10 @@ public struct AugmentationOptions: Codable, Sendable, Equatable {
     public var intensityShift = 0.1
     /// Probability of applying the scale and (independently) the shift to a patch. Default 1.
     public var intensityProbability = 1.0
+    /// Default centred.
+    public var crops = CropPlacement.centred
+    /// Default crop.
+    public var intensityDraw = IntensityDraw.crop
 
     public init(patchSize: [Int] = [48, 48, 48], batchSize: Int = 2, foregroundRatio: Double = 0.5) {
         self.patchSize = patchSize
@@ -37,6 +62,7 @@ public struct AugmentationOptions: Codable, Sendable, Equatable {
         case patchSize = "patch_size", batchSize = "batch_size", foregroundRatio = "foreground_ratio"
         case flipProbability = "flip_probability", flipAxes = "flip_axes", intensityScale = "intensity_scale"
         case intensityShift = "intensity_shift", intensityProbability = "intensity_probability"
+        case crops, intensityDraw = "intensity_draw"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -53,6 +79,8 @@ public struct AugmentationOptions: Codable, Sendable, Equatable {
         intensityScale = try read(.intensityScale, intensityScale)
         intensityShift = try read(.intensityShift, intensityShift)
         intensityProbability = try read(.intensityProbability, intensityProbability)
+        crops = try read(.crops, crops)
+        intensityDraw = try read(.intensityDraw, intensityDraw)
         try read.require(patchSize.count == 3 && patchSize.allSatisfy { (1...1024).contains($0) }, .patchSize,
                          "patch_size needs 3 sizes (i, j, k) of 1 to 1024, or one number, got \(patchSize)")
         try read.require((1...1024).contains(batchSize), .batchSize, "batch_size must be 1 to 1024")

@@ -20,7 +20,7 @@ public struct PatchSampler: Sendable {
         public var caseID: String
         public var image: [Float]
         public var label: [Float]
-        /// The chosen centre voxel (i, j, k) in the case's grid.
+        /// The chosen centre voxel (i, j, k) in the case's grid (a uniform crop's window centre).
         public var centre: [Int]
         /// Whether the centre was drawn from the foreground.
         public var foregroundCentre: Bool
@@ -84,7 +84,7 @@ public struct PatchSampler: Sendable {
 
         // Centre: a foreground voxel with probability `foregroundRatio`, else any voxel.
         let wantForeground = Double(centreRNG.uniform()) < options.foregroundRatio
-        let centre: [Int]
+        var centre: [Int]
         let fromForeground = wantForeground && !foreground[index].isEmpty
         if fromForeground {
             let flat = Int(foreground[index][Int(centreRNG.next() % UInt64(foreground[index].count))])
@@ -93,13 +93,17 @@ public struct PatchSampler: Sendable {
             centre = size.map { Int(centreRNG.next() % UInt64($0)) }
         }
         // Window start: centred on `centre`, shifted to stay inside the volume where it fits; a volume
-        // smaller than the patch sits inside it (the rest padded).
+        // smaller than the patch sits inside it (the rest padded). Uniform crops draw the start itself.
         let start = (0..<3).map { axis -> Int in
-            let wanted = centre[axis] - patch[axis] / 2
             let low = min(0, size[axis] - patch[axis])
             let high = max(0, size[axis] - patch[axis])
+            if options.crops == .uniform && !fromForeground {
+                return low + Int(centreRNG.next() % UInt64(high - low + 1))
+            }
+            let wanted = centre[axis] - patch[axis] / 2
             return min(max(wanted, low), high)
         }
+        if options.crops == .uniform && !fromForeground { centre = (0..<3).map { start[$0] + patch[$0] / 2 } }
         var image = Window.cut(c.image, size: size, start: start, windowSize: patch, fill: c.background)
         var label = Window.cut(c.label, size: size, start: start, windowSize: patch, fill: 0)
 
@@ -112,17 +116,35 @@ public struct PatchSampler: Sendable {
             label = Self.flip(label, size: patch, axes: flipped)
         }
 
-        if Double(intensityRNG.uniform()) < options.intensityProbability {
-            let range = options.intensityScale
-            let scale = Float(range[0]) + Float(range[1] - range[0]) * intensityRNG.uniform()
-            for n in image.indices { image[n] *= scale }
-        }
-        if Double(intensityRNG.uniform()) < options.intensityProbability {
-            let shift = Float(options.intensityShift) * intensityRNG.uniform(-1, 1) * c.intensityStd
-            for n in image.indices { image[n] += shift }
+        let (scales, shifts) = intensityDraws(intensityStd: c.intensityStd)
+        if scales.count == 1 && shifts.count == 1 {
+            for n in image.indices { image[n] = image[n] * scales[0] + shifts[0] }
+        } else {
+            // One draw per index j of the patch (i fastest in the NIfTI-ordered voxels).
+            for n in image.indices {
+                let j = (n / patch[0]) % patch[1]
+                image[n] = image[n] * scales[j] + shifts[j]
+            }
         }
         return Sample(caseID: c.id, image: image, label: label, centre: centre, foregroundCentre: fromForeground,
                       flipped: flipped)
+    }
+
+    /// The intensity scale(s) and shift(s) of one patch: one of each (`crop`; the shift × the case's
+    /// SD; identity when the probability draw says no), or one per index of the j axis (`j_slices`: the
+    /// authors' U(low, high) scale and absolute U(−shift, shift) shift, a [1, patch_j, 1, 1] draw).
+    public mutating func intensityDraws(intensityStd: Float) -> (scales: [Float], shifts: [Float]) {
+        let range = options.intensityScale
+        let count = options.intensityDraw == .jSlices ? patch[1] : 1
+        var scales = [Float](repeating: 1, count: count), shifts = [Float](repeating: 0, count: count)
+        let shiftUnit = Float(options.intensityShift) * (options.intensityDraw == .jSlices ? 1 : intensityStd)
+        if Double(intensityRNG.uniform()) < options.intensityProbability {
+            for j in 0..<count { scales[j] = Float(range[0]) + Float(range[1] - range[0]) * intensityRNG.uniform() }
+        }
+        if Double(intensityRNG.uniform()) < options.intensityProbability {
+            for j in 0..<count { shifts[j] = shiftUnit * intensityRNG.uniform(-1, 1) }
+        }
+        return (scales, shifts)
     }
 
     /// Reverses the flagged axes of a NIfTI-ordered block of `size` (i, j, k).
