@@ -8,7 +8,8 @@ struct DataCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "What each data set holds: usable cases, skipped files and why, shapes, spacings, labels.")
+            abstract: "What each data set holds: usable cases, skipped files and why, shapes, spacings, labels.",
+            discussion: "Exits with status 1 when it reports an error: a data set that does not scan, a case that does not read or whose labels out_channels cannot represent, a split that cannot be made.")
 
         @Argument(help: "The YAML spec.")
         var spec: String
@@ -19,8 +20,13 @@ struct DataCommand: ParsableCommand {
             try reportingErrors {
                 let experiment = try SpecLoader.load(URL(fileURLWithPath: spec))
                 let datasets = experiment.datasets + (experiment.pretraining.map { [$0.dataset] } ?? [])
-                let summary = DataCheck.run(datasets)
+                let summary = DataCheck.run(datasets, requirements: LabelRange.requirements(experiment))
                 if json { try printJSON(summary) } else { print(summary.text) }
+                // The report goes on stdout; the verdict is the exit status (and one line on stderr).
+                if summary.errorCount > 0 {
+                    note("error: \(spec): \(summary.errorCount) error(s) in the data (listed in the report); fix them before `run`")
+                    throw ExitCode.failure
+                }
             }
         }
     }

@@ -51,7 +51,7 @@ public final class DiagnosisStudy {
     /// Computes (or reads from the cache) every source's volumes, cross-validates the classifiers, and
     /// writes the report files into the results folder.
     public func run() throws -> DiagnosisReport {
-        try FileManager.default.createDirectory(at: volumesFolder, withIntermediateDirectories: true)
+        try ResultStore.createFolder(volumesFolder)
         var notes: [String] = []
 
         // 1. The segmenting cells.

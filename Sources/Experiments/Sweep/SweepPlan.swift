@@ -55,7 +55,7 @@ public struct SweepPlan: Codable, Sendable {
         var planned: [PlannedCell] = []
         var datasets: [String: Dataset] = [:]
         for cell in cells {
-            let done = (try? store.record(cell.key)) != nil
+            let done = (try? store.finishedRecord(cell.key)) != nil
             var entry = PlannedCell(index: cell.index, key: cell.key, title: cell.title, done: done)
             if datasets[cell.dataset.name] == nil { datasets[cell.dataset.name] = try? Dataset(spec: cell.dataset) }
             if let dataset = datasets[cell.dataset.name], let ids = try? dataset.training(cell.budget) {
