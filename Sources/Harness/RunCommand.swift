@@ -26,7 +26,7 @@ struct Run: ParsableCommand {
         try reportingErrors {
             let url = URL(fileURLWithPath: spec)
             let experiment = try SpecLoader.load(url)
-            try LabelRange.check(experiment)
+            try checkLabels(experiment, specPath: spec)
             let store = ResultStore(root: URL(fileURLWithPath: results ?? "results/\(experiment.name)"))
             let runner = SweepRunner(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent(),
                                      progress: ProgressPrinter(enabled: !quiet))

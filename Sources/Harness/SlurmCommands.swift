@@ -80,7 +80,7 @@ struct Slurm: ParsableCommand {
         try reportingErrors {
             let url = URL(fileURLWithPath: spec).standardizedFileURL
             let experiment = try SpecLoader.load(url)
-            try LabelRange.check(experiment)
+            try checkLabels(experiment, specPath: spec)
             let store = ResultStore(root: URL(fileURLWithPath: results).standardizedFileURL)
             let runner = SweepRunner(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent())
             try store.prepare()

@@ -108,6 +108,8 @@ public struct DataCheckReport: Codable, Sendable, Equatable {
 public struct DataCheckSummary: Codable, Sendable, Equatable {
     public var datasets: [DataCheckReport]
 
+    public init(datasets: [DataCheckReport]) { self.datasets = datasets }
+
     public var text: String { datasets.map(\.text).joined(separator: "\n\n") }
 
     /// How many errors the report prints (a data set that does not scan, a case that does not read or

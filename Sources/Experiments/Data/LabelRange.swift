@@ -6,7 +6,9 @@ import Volumes
 
 /// Whether a data set's labels fit the network that trains on it: after `label_map`, every class must
 /// lie in 0..<out_channels. A value outside would reach the loss's one-hot encoding, which traps; so
-/// `data check`, `plan` and `run` refuse it before any work (and a cell checks its cases again).
+/// `data check`, `plan` and `run` refuse it before any work (and a cell checks its cases again). The
+/// check scans each data set first, so an entry the scan refuses (outside the root) stops `plan` and
+/// `run` the same way.
 public enum LabelRange {
     /// A data set and the fewest output channels among the backbones that train on it.
     public struct Requirement: Sendable {
@@ -14,6 +16,12 @@ public enum LabelRange {
         public var outChannels: Int
         /// The backbone with that many channels (named in the refusal).
         public var backbone: String
+
+        public init(dataset: DatasetSpec, outChannels: Int, backbone: String) {
+            self.dataset = dataset
+            self.outChannels = outChannels
+            self.backbone = backbone
+        }
     }
 
     /// Every data set of the spec with its tightest backbone: the spec's data sets train every backbone;
@@ -59,15 +67,16 @@ public enum LabelRange {
 
     public static func check(_ requirement: Requirement) throws {
         let dataset = requirement.dataset
-        // A label map sends every value to one of its classes: when they all fit, no file needs reading.
-        if let map = dataset.labelMap, map.classes.allSatisfy({ $0 < requirement.outChannels }) { return }
         if let synthetic = dataset.synthetic, dataset.layout == .synthetic {
             if let bad = firstUnrepresentable(synthetic.labelValues, map: dataset.labelMap, outChannels: requirement.outChannels) {
                 throw refusal(requirement, file: "the synthetic generator", value: bad.value, class: bad.class)
             }
             return
         }
+        // The scan (file names only) also refuses entries outside the root before any work.
         let cases = try DatasetScanner.scan(dataset).cases
+        // A label map sends every value to one of its classes: when they all fit, no file needs reading.
+        if let map = dataset.labelMap, map.classes.allSatisfy({ $0 < requirement.outChannels }) { return }
         let found = Mutex<[Int: DataError]>([:])
         let next = Atomic<Int>(0)
         DispatchQueue.concurrentPerform(iterations: min(Parallel.workers, max(cases.count, 1))) { _ in
