@@ -63,8 +63,8 @@ final class ProbeRegressionTests: XCTestCase {
         let spec = try SpecLoader.parse("""
         name: two
         backbones:
-          - {name: unetr, label: wide, args: {out_channels: 3, img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}}
-          - {name: unetr, label: narrow, args: {out_channels: 2, img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}}
+          - {name: unetr, label: wide, args: {in_channels: 1, out_channels: 3, img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}}
+          - {name: unetr, label: narrow, args: {in_channels: 1, out_channels: 2, img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}}
         datasets:
           - {name: sides, layout: synthetic, synthetic: {subjects: 4, split_sides: true}}
         methods: [full]
@@ -143,7 +143,7 @@ final class ProbeRegressionTests: XCTestCase {
 
     private let spec = """
     name: tiny
-    backbone: {name: unetr, args: {img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}}
+    backbone: {name: unetr, args: {in_channels: 1, out_channels: 2, img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}}
     datasets:
       - {name: toy, layout: synthetic, synthetic: {subjects: 10}}
     methods: [full]
