@@ -59,6 +59,6 @@ let package = Package(
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Tensors"], swiftSettings: cpuSwift),
         .testTarget(name: "PEFTMethodsTests", dependencies: ["PEFTMethods", "Backbones", "Tensors"], swiftSettings: cpuSwift),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"], exclude: ["Fixtures"], swiftSettings: cpuSwift),
-        .testTarget(name: "HarnessTests", dependencies: ["Harness"], swiftSettings: cpuSwift),
+        .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"], swiftSettings: cpuSwift),
     ]
 )

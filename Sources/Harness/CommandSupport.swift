@@ -1,4 +1,5 @@
 import ArgumentParser
+import Experiments
 import Foundation
 
 /// Human-readable output goes to stderr so that `--json` leaves stdout to the JSON alone.
@@ -24,5 +25,22 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch {
         note("error: \(error)")
         throw ExitCode.failure
+    }
+}
+
+/// A problem with what a spec asks of its data (a label its backbone cannot represent, …), named with
+/// the spec file first: the fix is in the spec or the data it points to.
+struct SpecDataProblem: Error, CustomStringConvertible {
+    let specPath: String
+    let problem: any Error
+    var description: String { "\(specPath): \(problem)" }
+}
+
+/// `LabelRange.check` for a command that is about to plan or run a spec's cells.
+func checkLabels(_ experiment: ExperimentSpec, specPath: String) throws {
+    do {
+        try LabelRange.check(experiment)
+    } catch let error as DataError {
+        throw SpecDataProblem(specPath: specPath, problem: error)
     }
 }

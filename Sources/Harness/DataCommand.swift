@@ -9,7 +9,7 @@ struct DataCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "What each data set holds: usable cases, skipped files and why, shapes, spacings, labels.",
-            discussion: "Exits non-zero when a training budget of the spec is larger than its data set's training pool.")
+            discussion: "Exits with status 1 when it reports an error: a data set that does not scan, a case that does not read or whose labels out_channels cannot represent, a split that cannot be made, a training budget larger than its data set's training pool.")
 
         @Argument(help: "The YAML spec.")
         var spec: String
@@ -20,13 +20,17 @@ struct DataCommand: ParsableCommand {
             try reportingErrors {
                 let experiment = try SpecLoader.load(URL(fileURLWithPath: spec))
                 let datasets = experiment.datasets + (experiment.pretraining.map { [$0.dataset] } ?? [])
-                let summary = DataCheck.run(datasets)
+                let summary = DataCheck.run(datasets, requirements: LabelRange.requirements(experiment))
                 if json { try printJSON(summary) } else { print(summary.text) }
-                // A budget larger than a data set's training pool: one line each, and a failing exit.
+                // A budget larger than a data set's training pool: one line each. The report goes on stdout;
+                // the verdict is the exit status (and one line on stderr per problem).
                 let pools = Dictionary(summary.datasets.map { ($0.dataset, $0.split?.trainingPool) }, uniquingKeysWith: { a, _ in a })
                 let budgets = BudgetCheck.problems(cells: try experiment.cells(), training: experiment.training) { pools[$0.name] ?? nil }
                 for line in budgets { note("error: \(line)") }
-                if !budgets.isEmpty { throw ExitCode.failure }
+                if summary.errorCount > 0 {
+                    note("error: \(spec): \(summary.errorCount) error(s) in the data (listed in the report); fix them before `run`")
+                }
+                if summary.errorCount > 0 || !budgets.isEmpty { throw ExitCode.failure }
             }
         }
     }

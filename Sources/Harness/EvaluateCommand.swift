@@ -9,7 +9,8 @@ struct Evaluate: ParsableCommand {
         Per foreground label and for their union ("all"): dice, hd_max (SimpleITK's set Hausdorff: the papers' \
         "HD95" column), hd95 (MONAI), hd95_medpy (pooled), assd, nsd_1mm (surface Dice at 1 mm, surfel-area \
         weighted), volume_ref_mm3, volume_pred_mm3. Undefined distances (an empty mask) are null with a \
-        "<name>_note". Definitions: docs/METRICS.md.
+        "<name>_note". Label values must be integers ≥ 0. The grids are compared from the headers before any voxel is \
+        decoded, and a pair that needs more memory than this process can use is refused. Definitions: docs/METRICS.md.
         """)
 
     @Option(name: .customLong("pred"), help: "Predicted label map (.nii, .nii.gz, .hdr/.img).")
@@ -21,8 +22,7 @@ struct Evaluate: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let metrics = try evaluateSegmentation(prediction: try NIfTI.read(path: prediction),
-                                                   reference: try NIfTI.read(path: reference))
+            let metrics = try evaluateSegmentation(predictionPath: prediction, referencePath: reference)
             if json {
                 print(metrics.jsonString(prettyPrinted: true))
             } else {

@@ -25,6 +25,7 @@ struct Plan: ParsableCommand {
         try reportingErrors {
             let url = URL(fileURLWithPath: spec)
             let experiment = try SpecLoader.load(url)
+            try checkLabels(experiment, specPath: spec)
             let store = ResultStore(root: URL(fileURLWithPath: results ?? "results/\(experiment.name)"))
             let plan = try SweepPlan.make(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent(),
                                           measure: !noMeasure, log: note)

@@ -55,7 +55,7 @@ struct Slurm: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write (and optionally submit) an sbatch job array with one task per pending cell.",
         discussion: """
-        Done cells are not resubmitted. When a backbone needs the spec's pre-training stage and its weights \
+        Done cells are not resubmitted (failed ones are). When a backbone needs the spec's pre-training stage and its weights \
         do not exist yet, a pre-training job is written too and the array depends on it. Logs go to \
         RESULTS/logs/cell-<index>.log; `harness report RESULTS` gathers the records.
         """)
@@ -80,6 +80,7 @@ struct Slurm: ParsableCommand {
         try reportingErrors {
             let url = URL(fileURLWithPath: spec).standardizedFileURL
             let experiment = try SpecLoader.load(url)
+            try checkLabels(experiment, specPath: spec)
             let store = ResultStore(root: URL(fileURLWithPath: results).standardizedFileURL)
             let runner = SweepRunner(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent())
             try store.prepare()
@@ -87,7 +88,7 @@ struct Slurm: ParsableCommand {
             // A budget larger than a pool would fail its array tasks: refuse before writing or submitting.
             try BudgetCheck.verify(cells: cells, training: experiment.training, open: runner.dataset)
             try SweepManifest(spec: experiment, specPath: url.path, cells: cells).save(to: store)
-            let pending = try cells.filter { try store.record($0.key) == nil }.map(\.index)
+            let pending = try cells.filter { try store.finishedRecord($0.key) == nil }.map(\.index)
             guard !pending.isEmpty else {
                 print("every cell of \(experiment.name) is done; nothing to submit")
                 return

@@ -26,6 +26,16 @@ extension Volume {
         return labels
     }
 
+    /// `integerLabels()` of a label map, which must also be 0 (background) or more: throws
+    /// `negativeLabel` naming the file and the first negative voxel.
+    public func classLabels() throws -> [Int32] {
+        let labels = try integerLabels()
+        if let n = labels.firstIndex(where: { $0 < 0 }) {
+            throw VolumeError.negativeLabel(path: name, value: Int(labels[n]), index: coordinates(ofIndex: n))
+        }
+        return labels
+    }
+
     /// The distinct label values present, ascending (e.g. [0, 1, 2]). Throws like `integerLabels()`.
     public func labelValues() throws -> [Int] {
         var seenSmall = [Bool](repeating: false, count: 256)

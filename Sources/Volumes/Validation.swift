@@ -19,13 +19,13 @@ extension Volume {
 /// Checks that a label map lies on its image's voxel grid: same spatial shape, and voxel sizes equal
 /// within `relativeTolerance` (NIfTI-1 stores pixdim as Float32, so exact equality is too strict).
 /// Throws `gridMismatch` or `spacingMismatch`, naming both files.
-public func checkSameGrid(image: Volume, label: Volume, relativeTolerance: Double = 1e-4) throws {
-    guard image.spatialShape == label.spatialShape else {
+public func checkSameGrid(image: some VoxelGrid, label: some VoxelGrid, relativeTolerance: Double = 1e-4) throws {
+    guard image.gridSpatialShape == label.gridSpatialShape else {
         throw VolumeError.gridMismatch(
             image: image.name, label: label.name, imageShape: image.shape, labelShape: label.shape)
     }
     guard image.geometry.hasSameSpacing(as: label.geometry, relativeTolerance: relativeTolerance) else {
         throw VolumeError.spacingMismatch(
-            image: image.name, label: label.name, imageSpacing: image.spacing, labelSpacing: label.spacing)
+            image: image.name, label: label.name, imageSpacing: image.geometry.spacing, labelSpacing: label.geometry.spacing)
     }
 }

@@ -21,6 +21,8 @@ public enum VolumeError: Error, CustomStringConvertible, Equatable, Sendable {
     case nonFinite(path: String, count: Int, firstIndex: [Int])
     /// A label volume holds a value that is not an integer (from `Volume.integerLabels()`).
     case nonIntegerLabel(path: String, value: Float, index: [Int])
+    /// A label map holds a negative value (from `Volume.classLabels()`).
+    case negativeLabel(path: String, value: Int, index: [Int])
     /// Image and label have different voxel grids.
     case gridMismatch(image: String, label: String, imageShape: [Int], labelShape: [Int])
     /// Image and label have different voxel sizes.
@@ -29,6 +31,8 @@ public enum VolumeError: Error, CustomStringConvertible, Equatable, Sendable {
     case invalidVolume(name: String, reason: String)
     /// Writing failed; nothing was left at the destination.
     case writeFailed(path: String, reason: String)
+    /// Decoding (or working on) the voxels would take more memory than this process can use.
+    case tooLarge(path: String, voxels: Int, neededBytes: Int, affordableBytes: Int, what: String)
 
     public var description: String {
         switch self {
@@ -57,6 +61,9 @@ public enum VolumeError: Error, CustomStringConvertible, Equatable, Sendable {
         case .nonIntegerLabel(let path, let value, let index):
             return "\(path): label map holds the non-integer value \(value) at (i, j, k) = "
                 + "\(Self.tuple(index)); pass the segmentation, not an image or a probability map"
+        case .negativeLabel(let path, let value, let index):
+            return "\(path): label map holds the negative value \(value) at (i, j, k) = \(Self.tuple(index)); labels are "
+                + "0 (background) or more"
         case .gridMismatch(let image, let label, let imageShape, let labelShape):
             return "\(label): label grid \(labelShape) differs from image grid \(imageShape) of \(image); "
                 + "pair each image with its own label (resample the label onto the image grid if needed)"
@@ -67,6 +74,10 @@ public enum VolumeError: Error, CustomStringConvertible, Equatable, Sendable {
             return "\(name): inconsistent volume (\(reason)); build it with one voxel per grid point"
         case .writeFailed(let path, let reason):
             return "\(path): could not write (\(reason)); nothing was written there"
+        case let .tooLarge(path, voxels, needed, affordable, what):
+            return "\(path): \(voxels) voxels; \(what) needs \(MemoryBudget.describe(needed)) but this process can use "
+                + "\(MemoryBudget.describe(affordable)) (physical memory, ulimit, cgroup); refused before allocating. "
+                + "Check the header's dimensions, or run where more memory is available"
         }
     }
 

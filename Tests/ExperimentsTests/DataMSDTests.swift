@@ -66,7 +66,8 @@ final class DataMSDTests: XCTestCase {
     }
 
     /// A copy of part of the folder (symlinks to 20 listed cases, the stray image and the junk file)
-    /// reports that copy's count.
+    /// reports that copy's count, once `allow_outside_root` lets its links leave the copy's root (without
+    /// it the first link is refused, naming where it leads).
     func testAnotherCopyReportsItsOwnCount() throws {
         let folder = try SharedData.msdHippocampus()
         let copy = try TemporaryFolder()
@@ -89,8 +90,14 @@ final class DataMSDTests: XCTestCase {
         try manager.copyItem(atPath: folder.path + "/imagesTr/.DS_Store", toPath: copy.path + "/imagesTr/.DS_Store")
         try copy.writeText("{\"training\": [\(entries.joined(separator: ", "))]}", to: "dataset.json")
 
-        let copySpec = DatasetSpec(name: "msd-copy", layout: .msd, root: copy.path, labelMap: .map([1: 1, 2: 1]),
+        var copySpec = DatasetSpec(name: "msd-copy", layout: .msd, root: copy.path, labelMap: .map([1: 1, 2: 1]),
                                    split: SplitSpec(validation: .count(2), test: .count(4)))
+        XCTAssertThrowsError(try DatasetScanner.scan(copySpec)) { error in
+            guard case DataError.linkOutsideRoot(_, let entry, _, let target) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(entry, "./imagesTr/\(chosen[0]).nii.gz")
+            XCTAssertTrue(target.hasSuffix("/imagesTr/\(chosen[0]).nii.gz"), target)
+        }
+        copySpec.allowOutsideRoot = true
         let report = try DataCheck.check(copySpec)
         XCTAssertEqual(report.usableCases, 20)
         XCTAssertEqual(report.caseIDs, chosen)

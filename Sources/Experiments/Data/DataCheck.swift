@@ -108,17 +108,26 @@ public struct DataCheckReport: Codable, Sendable, Equatable {
 public struct DataCheckSummary: Codable, Sendable, Equatable {
     public var datasets: [DataCheckReport]
 
+    public init(datasets: [DataCheckReport]) { self.datasets = datasets }
+
     public var text: String { datasets.map(\.text).joined(separator: "\n\n") }
+
+    /// How many errors the report prints (a data set that does not scan, a case that does not read or
+    /// whose labels do not fit, a split that cannot be made): `data check` exits non-zero when any.
+    public var errorCount: Int {
+        datasets.reduce(0) { $0 + ($1.error == nil ? 0 : 1) + $1.problems.count + ($1.splitError == nil ? 0 : 1) }
+    }
 }
 
 /// `harness data check`: what each data set holds, what was skipped and why, and whether every case
 /// reads and checks (every image and label is read once, in parallel).
 public enum DataCheck {
     /// All data sets of a spec; a data set that cannot be scanned gets a report with `error` set.
-    public static func run(_ specs: [DatasetSpec]) -> DataCheckSummary {
+    /// `requirements` (from `LabelRange.requirements`) add the check that every label fits out_channels.
+    public static func run(_ specs: [DatasetSpec], requirements: [LabelRange.Requirement] = []) -> DataCheckSummary {
         DataCheckSummary(datasets: specs.map { spec in
             do {
-                return try check(spec)
+                return try check(spec, requirement: requirements.first { $0.dataset.name == spec.name })
             } catch {
                 return DataCheckReport(
                     dataset: spec.name, layout: spec.layout.rawValue, root: spec.root, error: "\(error)", usableCases: 0,
@@ -129,8 +138,9 @@ public enum DataCheck {
     }
 
     /// One data set. Throws `DataError` when it cannot be scanned (missing root, refused entry, ...);
-    /// per-case read failures are listed in `problems`.
-    public static func check(_ spec: DatasetSpec) throws -> DataCheckReport {
+    /// per-case read failures (and labels the requirement's out_channels cannot represent) are listed in
+    /// `problems`, and those cases are not counted as usable.
+    public static func check(_ spec: DatasetSpec, requirement: LabelRange.Requirement? = nil) throws -> DataCheckReport {
         let scan = try DatasetScanner.scan(spec)
         let facts = Mutex<[Int: Result<CaseFacts, any Error>]>([:])
         let next = Atomic<Int>(0)
@@ -139,7 +149,7 @@ public enum DataCheck {
             while true {
                 let n = next.add(1, ordering: .relaxed).oldValue
                 guard n < cases.count else { return }
-                let result = Result { try CaseFacts(cases[n], dataset: spec.name, labelMap: spec.labelMap) }
+                let result = Result { try CaseFacts(cases[n], dataset: spec.name, labelMap: spec.labelMap, requirement: requirement) }
                 facts.withLock { $0[n] = result }
             }
         }
@@ -169,6 +179,7 @@ public enum DataCheck {
                 }
             }
         }
+        report.usableCases = cases.count - report.problems.count
         report.labelValues = values.keys.sorted().map { .init(value: $0, voxels: values[$0]!.voxels, cases: values[$0]!.cases) }
         if spec.labelMap != nil {
             report.classes = classes.keys.sorted().map { .init(value: $0, voxels: classes[$0]!.voxels, cases: classes[$0]!.cases) }
@@ -207,7 +218,7 @@ private struct CaseFacts: Sendable {
     var labelCounts: [Int: Int]
     var classCounts: [Int: Int]
 
-    init(_ entry: CaseEntry, dataset: String, labelMap: LabelMap?) throws {
+    init(_ entry: CaseEntry, dataset: String, labelMap: LabelMap?, requirement: LabelRange.Requirement?) throws {
         let (image, label) = try Dataset.load(entry, dataset: dataset)
         func fail(_ reason: String) -> DataError { .caseFailed(dataset: dataset, caseID: entry.id, reason: reason) }
         do {
@@ -222,6 +233,10 @@ private struct CaseFacts: Sendable {
                 for (value, count) in counts { mapped[labelMap(value), default: 0] += count }
             }
             classCounts = mapped
+            if let requirement, let bad = LabelRange.firstUnrepresentable(
+                counts.keys.sorted(), map: labelMap, outChannels: requirement.outChannels) {
+                throw LabelRange.refusal(requirement, file: label.name, value: bad.value, class: bad.class)
+            }
         } catch let error as VolumeError {
             throw fail(error.description)
         }

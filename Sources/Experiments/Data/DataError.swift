@@ -9,6 +9,8 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case badIndex(dataset: String, path: String, reason: String)
     /// An entry points outside the data root (`../`, an absolute path) and the spec does not allow it.
     case outsideRoot(dataset: String, entry: String, source: String)
+    /// An entry inside the root that is (or passes through) a symbolic link to a file outside it.
+    case linkOutsideRoot(dataset: String, entry: String, source: String, target: String)
     /// Two files or list lines give the same case id.
     case duplicateCase(dataset: String, id: String, first: String, second: String)
     /// The spec asks for something this data set cannot give (checked when the data set is opened).
@@ -23,6 +25,9 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
     case splitTooLarge(dataset: String, validation: Int, test: Int, usable: Int)
     /// No usable case at all.
     case noCases(dataset: String, hint: String)
+    /// A label value whose class (after `label_map`, when there is one) the backbone's `out_channels`
+    /// cannot represent; `file` is the case's label file (or `label_map`, or the generator).
+    case labelOutOfRange(dataset: String, file: String, value: Int, mappedClass: Int?, outChannels: Int, backbone: String)
 
     public var description: String {
         switch self {
@@ -36,6 +41,10 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
         case .outsideRoot(let dataset, let entry, let source):
             return "data set '\(dataset)': entry '\(entry)' in \(source) points outside the data root; refused "
                 + "(move the file under the root, or set allow_outside_root: true if you trust this data)"
+        case let .linkOutsideRoot(dataset, entry, source, target):
+            return "data set '\(dataset)': entry '\(entry)' in \(source) is a symbolic link to \(target), outside the data "
+                + "root; refused without reading it (copy the file under the root, or set allow_outside_root: true if you "
+                + "trust this data)"
         case .duplicateCase(let dataset, let id, let first, let second):
             return "data set '\(dataset)': case id '\(id)' is given twice (\(first) and \(second)); "
                 + "remove one or rename the files"
@@ -54,6 +63,13 @@ public enum DataError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "on out of \(usable) usable case(s); lower split.validation or split.test"
         case .noCases(let dataset, let hint):
             return "data set '\(dataset)': no usable case found; \(hint)"
+        case let .labelOutOfRange(dataset, file, value, mappedClass, outChannels, backbone):
+            let what = mappedClass.map { "label value \(value) (class \($0) after label_map)" } ?? "label value \(value)"
+            let fix = (mappedClass ?? value) < 0
+                ? "labels must be 0 (background) or more; fix the file or map the value with label_map"
+                : "add a label_map (e.g. {\(value): 1}) or set out_channels to at least \((mappedClass ?? value) + 1)"
+            return "data set '\(dataset)', \(file): \(what) cannot be represented by out_channels \(outChannels) "
+                + "of backbone '\(backbone)' (classes 0 to \(outChannels - 1)); \(fix)"
         }
     }
 }

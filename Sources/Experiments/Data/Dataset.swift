@@ -43,7 +43,14 @@ public final class Dataset: Sendable {
         switch entry.source {
         case .files(let image, let label):
             do {
-                return (try NIfTI.read(path: image), try NIfTI.read(path: label))
+                // Headers first: a pair that cannot match, or that would not fit in memory, is refused
+                // before a voxel is decoded. Each of the workers preparing cases in parallel gets a share.
+                let imageHeader = try NIfTI.readHeader(path: image), labelHeader = try NIfTI.readHeader(path: label)
+                try checkSameGrid(image: imageHeader, label: labelHeader)
+                let share = MemoryBudget.affordableBytes() / max(1, Parallel.workers)
+                try imageHeader.requireFits(share, what: "reading and preparing this case",
+                                            bytes: imageHeader.voxelCount * bytesPerCaseVoxel + imageHeader.decodedBytes)
+                return (try NIfTI.read(path: image, memoryLimit: share), try NIfTI.read(path: label, memoryLimit: share))
             } catch let error as VolumeError {
                 throw DataError.caseFailed(dataset: dataset, caseID: entry.id, reason: error.description)
             }
@@ -52,6 +59,10 @@ public final class Dataset: Sendable {
             return (generated.image, generated.label)
         }
     }
+
+    /// Memory a case takes per voxel while it is read and prepared: the label's Float32 voxels, its
+    /// integer and class copies, and the preprocessing grids (image and label, twice while resampling).
+    static let bytesPerCaseVoxel = 28
 
     /// The prepared case (read, checked and preprocessed once, then served from memory).
     public func prepared(_ id: String) throws -> PreparedCase {

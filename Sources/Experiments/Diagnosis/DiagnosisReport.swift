@@ -268,7 +268,7 @@ public struct DiagnosisReport: Sendable, Codable {
     /// into `folder`, each atomically. Returns the files written.
     @discardableResult
     public func write(to folder: URL, volumes: [SourceVolumes] = []) throws -> [URL] {
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try ResultStore.createFolder(folder)
         var written: [URL] = []
         func put(_ data: Data, _ name: String) throws {
             let url = folder.appendingPathComponent(name)

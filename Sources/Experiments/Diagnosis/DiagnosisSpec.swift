@@ -57,8 +57,7 @@ public struct DiagnosisSpec: Decodable, Sendable {
         if read.contains(.classifiers) { classifiers = (try read.required(.classifiers) as [ClassifierName]).map(\.classifier) }
         if read.contains(.crossValidation) { crossValidation = (try read.required(.crossValidation) as CrossValidationSpec).kFold }
         segmentation = try read(.segmentation, nil as SegmentationSourceSpec?)
-        try read.require(name.range(of: #"^[A-Za-z0-9._-]+$"#, options: .regularExpression) != nil, .name,
-                         "name '\(name)' names the results folder: use letters, digits, '.', '_', '-'")
+        try read.require(SafeName.isValid(name), .name, "name '\(name)' names the results folder: use \(SafeName.rule)")
         try read.require(!featureSets.isEmpty && featureSets.allSatisfy { !$0.features.isEmpty }, .features,
                          "list at least one feature")
         try read.require(!tasks.isEmpty, .tasks, "list at least one task")

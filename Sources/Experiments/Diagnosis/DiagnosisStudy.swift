@@ -51,7 +51,7 @@ public final class DiagnosisStudy {
     /// Computes (or reads from the cache) every source's volumes, cross-validates the classifiers, and
     /// writes the report files into the results folder.
     public func run() throws -> DiagnosisReport {
-        try FileManager.default.createDirectory(at: volumesFolder, withIntermediateDirectories: true)
+        try ResultStore.createFolder(volumesFolder)
         var notes: [String] = []
 
         // 1. The segmenting cells.
@@ -288,6 +288,11 @@ public final class DiagnosisStudy {
         let read = try CohortTable.read(URL(fileURLWithPath: table.metadata), options: options)
         let subjects = read.subjects
         let ids = subjects.map(\.id)
+        // Ids become file names in the mask and image templates: one may not lead to another folder.
+        if let bad = ids.first(where: { $0.contains("/") || $0 == "." || $0 == ".." || $0.isEmpty }) {
+            throw DiagnosisError.invalidInput("\(table.metadata): subject id '\(bad.prefix(64))' would lead out of the folder of "
+                                              + "the {id} templates; ids may not contain '/' or be '.' or '..'")
+        }
         let counts = Diagnosis.allCases.map { group in "\(group.rawValue) \(subjects.filter { $0.diagnosis == group }.count)" }
         let description = "\(table.metadata): \(subjects.count) subjects (\(counts.joined(separator: ", ")))"
         var notes = read.notes

@@ -361,11 +361,7 @@ extension Report {
     /// SVG plots are written as `dice-vs-budget-<data set>.svg` and `dice-vs-parameters-<data set>.svg`
     /// when `svg` is among the formats. Returns the files written.
     public func write(to folder: URL) throws -> [URL] {
-        do {
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        } catch {
-            throw ResultStoreError.notWritable(folder.path, error.localizedDescription)
-        }
+        try ResultStore.createFolder(folder)
         var written: [URL] = []
         func put(_ text: String, _ name: String) throws {
             let url = folder.appendingPathComponent(name)

@@ -44,6 +44,8 @@ public struct ExperimentSpec: Decodable, Sendable {
         training = try read(.training, training)
         evaluation = try read(.evaluation, evaluation)
         report = try read(.report, report)
+        try read.require(SafeName.isValid(name), .name,
+                         "name '\(name)' must be \(SafeName.rule): it names the results folder results/<name>")
         try read.require(!seeds.isEmpty, .seeds, "list at least one seed")
         try read.require(!backbones.isEmpty, .backbones, "list at least one backbone")
         try read.require(!datasets.isEmpty, .datasets, "list at least one data set")
@@ -118,6 +120,8 @@ public struct BackboneSpec: Decodable, Sendable {
         let read = try OptionsReader<CodingKeys>(decoder)
         config = try BackboneConfig(from: IgnoringDecoder(decoder, ignoring: ["label", "pretrained"]))
         label = try read(.label, config.kind)
+        try read.require(SafeName.isValid(label), .label,
+                         "label '\(label)' must be \(SafeName.rule): it names the backbone's pre-trained weights file")
         let container = try decoder.container(keyedBy: CodingKeys.self)
         if let text = try? container.decode(String.self, forKey: .pretrained) {
             switch text {

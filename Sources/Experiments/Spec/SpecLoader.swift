@@ -130,10 +130,19 @@ struct LocatedText {
 
     private var lines: [Substring] { text.split(separator: "\n", omittingEmptySubsequences: false) }
 
+    /// The most characters of a source line a snippet shows: a window around the column, so a
+    /// megabyte-long line (or a binary file read as text) is not echoed whole.
+    static let snippetWidth = 80
+
     func snippet(line: Int, column: Int) -> String? {
         guard line >= 1, line <= lines.count else { return nil }
-        let source = lines[line - 1]
-        return "  " + source + "\n  " + String(repeating: " ", count: max(0, column - 1)) + "^"
+        let source = Array(lines[line - 1])
+        let caret = max(0, min(column - 1, source.count))
+        let start = max(0, min(caret - Self.snippetWidth / 2, source.count - Self.snippetWidth))
+        let end = min(source.count, start + Self.snippetWidth)
+        let shown = (start > 0 ? "…" : "") + String(source[start..<end]) + (end < source.count ? "…" : "")
+        let offset = caret - start + (start > 0 ? 1 : 0)
+        return "  " + shown + "\n  " + String(repeating: " ", count: offset) + "^"
     }
 
     func issue(at mark: Mark?, path: String, message: String) -> SpecIssue {
@@ -142,17 +151,40 @@ struct LocatedText {
     }
 
     func issue(for error: YamlError) -> SpecIssue {
-        // YamlError's own description embeds marks and, for duplicate keys, the whole document: keep one line.
-        let text = "\(error)"
-        let firstLine = text.split(separator: "\n").first.map(String.init) ?? text
-        var line: Int?, column: Int?
-        if let match = firstLine.firstMatch(of: #/^(\d+):(\d+): /#) {
-            line = Int(match.1); column = Int(match.2)
+        // YamlError's description puts the reason on the line after the context and then echoes the
+        // offending line whole (or, for duplicate keys, the document): take its parts instead.
+        let reason: String, position: (line: Int, column: Int)?
+        switch error {
+        case let .scanner(context, problem, at, _), let .parser(context, problem, at, _), let .composer(context, problem, at, _):
+            reason = problem + (context.map { " (\($0.text) at line \($0.mark.line), column \($0.mark.column))" } ?? "")
+            position = (at.line, at.column)
+        case let .reader(problem, offset, _, _):
+            reason = problem
+            position = offset.flatMap(self.position(atUTF8Offset:))
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let keys = duplicates.sorted().prefix(3).map { "'\(Self.bounded($0, 40))'" }.joined(separator: ", ")
+            return issue(at: context.mark, path: "", message: "duplicated key \(keys) in a mapping")
+        default:
+            reason = "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+            position = nil
         }
-        let message = firstLine.replacing(#/^\d+:\d+: /#, with: "").replacing("error: ", with: "")
-        let duplicate = text.contains("duplicated key") ? "duplicated key in a mapping" : nil
-        return SpecIssue(file: file, line: line, column: column, path: "", message: duplicate ?? "YAML syntax: \(message)",
-                         snippet: line.flatMap { l in column.flatMap { snippet(line: l, column: $0) } })
+        return SpecIssue(file: file, line: position?.line, column: position?.column, path: "",
+                         message: "YAML syntax: " + Self.bounded(reason, 200),
+                         snippet: position.flatMap { snippet(line: $0.line, column: $0.column) })
+    }
+
+    /// At most `limit` characters of a text that may come from the file.
+    static func bounded(_ text: String, _ limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit)) + "…"
+    }
+
+    /// Line and column (1-based) of a byte offset into the text.
+    private func position(atUTF8Offset offset: Int) -> (line: Int, column: Int)? {
+        let bytes = Array(text.utf8.prefix(offset))
+        guard bytes.count == offset else { return nil }
+        let line = bytes.filter { $0 == UInt8(ascii: "\n") }.count + 1
+        let column = bytes.count - (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0) + 1
+        return (line, column)
     }
 
     func issue(for error: DecodingError, in root: Node) -> SpecIssue {
@@ -215,7 +247,8 @@ struct LocatedText {
 
     private func typeName(_ type: Any.Type) -> String {
         switch "\(type)" {
-        case "Int", "UInt64", "Int64": "an integer"
+        case "Int", "Int64", "Int32": "an integer"
+        case "UInt64", "UInt", "UInt32": "an integer ≥ 0"
         case "Double", "Float": "a number"
         case "Bool": "true or false"
         case "String": "a string"

@@ -79,12 +79,15 @@ struct CellExecution {
         let settings = spec.training
         let patch = try Self.patchSize(settings, cell.backbone.config)
         let window = spec.evaluation.window(roi: AxisOrder.tensorShape(fromNIfTI: patch))
+        let classes = cell.backbone.config.outChannels
+        let training = try dataset.prepared(trainingIDs), validationCases = try dataset.prepared(validationIDs)
+        try LabelRange.require(training + validationCases, outChannels: classes, backbone: cell.backbone.label)
         let trainer = Trainer(model: model, parameters: adaptation.trainableParameters, settings: settings,
-                              classes: cell.backbone.config.outChannels, window: window, seed: cell.seed,
+                              classes: classes, window: window, seed: cell.seed,
                               folder: store.workFolder(cell.key))
         trainer.onProgress = progress
-        var batches = try EpochSampler(cases: try dataset.prepared(trainingIDs), options: settings.augmentation(patchSize: patch))
-        let validation = try dataset.prepared(validationIDs).map {
+        var batches = try EpochSampler(cases: training, options: settings.augmentation(patchSize: patch))
+        let validation = validationCases.map {
             ValidationCase(id: $0.id, image: $0.imageTensor(), label: $0.labelTensor().reshaped($0.tensorShape))
         }
         return try trainer.run(batches: &batches, validation: settings.validateEvery > 0 ? validation : [],

@@ -34,21 +34,35 @@ public struct ResultStore: Sendable {
     /// is named as such), then deletes temporary files that killed runs on this host left behind.
     public func prepare() throws {
         for folder in [root, cells, claims, work, pretrained, logs, models] {
-            var isFolder: ObjCBool = false
-            if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
-                throw ResultStoreError.notWritable(folder.path, "a file is in the way of a folder")
-            }
-            do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw ResultStoreError.notWritable(folder.path, Self.reason(error))
-            }
+            try Self.createFolder(folder)
             guard access(folder.path, W_OK) == 0 else {
                 throw ResultStoreError.notWritable(folder.path, String(cString: strerror(errno)))
             }
         }
         Self.removeStaleTemporaries(in: root)
         Self.removeStaleTemporaries(in: cells)
+    }
+
+    /// Creates a folder and its parents. A file where a folder belongs (`--results afile/sub`) is named
+    /// itself, instead of Foundation's "NSCocoaErrorDomain error 512" for the whole path.
+    public static func createFolder(_ folder: URL) throws {
+        var ancestor = folder.standardizedFileURL
+        while ancestor.path != "/" {
+            var isFolder: ObjCBool = false
+            if FileManager.default.fileExists(atPath: ancestor.path, isDirectory: &isFolder) {
+                guard isFolder.boolValue else {
+                    let what = ancestor.path == folder.standardizedFileURL.path ? "folder" : "folder above \(folder.path)"
+                    throw ResultStoreError.notWritable(ancestor.path, "it is a file, where a \(what) belongs")
+                }
+                break
+            }
+            ancestor.deleteLastPathComponent()
+        }
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ResultStoreError.notWritable(folder.path, Self.reason(error))
+        }
     }
 
     /// The POSIX reason inside a Foundation file error, else its description.
@@ -67,6 +81,13 @@ public struct ResultStore: Sendable {
     public func removeWork(of record: CellRecord) {
         guard record.status == .done else { return }
         try? FileManager.default.removeItem(at: workFolder(record.key))
+    }
+
+    /// The record of a finished cell. A failed record does not count: bad input that was fixed, or a
+    /// fault that has passed, must not keep a cell failed forever, so the next run retries it.
+    public func finishedRecord(_ key: String) throws -> CellRecord? {
+        guard let record = try record(key), record.status == .done else { return nil }
+        return record
     }
 
     public func record(_ key: String) throws -> CellRecord? {

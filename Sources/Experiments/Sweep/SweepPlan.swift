@@ -64,7 +64,7 @@ public struct SweepPlan: Codable, Sendable {
         }
         var planned: [PlannedCell] = []
         for cell in cells {
-            let done = (try? store.record(cell.key)) != nil
+            let done = (try? store.finishedRecord(cell.key)) != nil
             var entry = PlannedCell(index: cell.index, key: cell.key, title: cell.title, done: done)
             if let dataset = try? runner.dataset(cell.dataset), let ids = try? dataset.training(cell.budget) {
                 entry.trainingCases = ids.count

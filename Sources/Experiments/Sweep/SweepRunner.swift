@@ -3,9 +3,10 @@ import Foundation
 import PEFTMethods
 import Tensors
 
-/// Runs the cells of a spec into a results folder: finished cells (a record exists) are skipped, a
-/// changed spec reruns only the cells whose keys changed, a failed cell is recorded with its reason and
-/// the sweep goes on, and an interrupted cell resumes from its last epoch checkpoint.
+/// Runs the cells of a spec into a results folder: finished cells (a `done` record exists) are skipped,
+/// a changed spec reruns only the cells whose keys changed, a failed cell is recorded with its reason and
+/// the sweep goes on (the next run retries it), and an interrupted cell resumes from its last epoch
+/// checkpoint.
 public final class SweepRunner {
     public let spec: ExperimentSpec
     public let store: ResultStore
@@ -26,7 +27,8 @@ public final class SweepRunner {
         try spec.cells { [self] backbone in pretrainedIdentity(backbone) }
     }
 
-    /// Runs the cells that match `filter` and have no record yet; returns the records of all matching cells.
+    /// Runs the cells that match `filter` and are not finished (no record, or a failed one); returns the
+    /// records of all matching cells that have one.
     @discardableResult
     public func run(filter: CellFilter? = nil) throws -> [CellRecord] {
         try store.prepare()
@@ -34,7 +36,7 @@ public final class SweepRunner {
         var records: [String: CellRecord] = [:]
         var pending: [Cell] = []
         for cell in selected {
-            if let record = try store.record(cell.key) {
+            if let record = try store.finishedRecord(cell.key) {
                 records[cell.key] = record
                 // Left when a run was killed between saving the record and cleaning up.
                 store.removeWork(of: record)
@@ -68,7 +70,7 @@ public final class SweepRunner {
     }
 
     /// Runs one cell by its index in `cells()` (what a Slurm array task calls). A cell already done, or
-    /// claimed by a live runner, is left alone.
+    /// claimed by a live runner, is left alone; a failed one is retried.
     public func runCell(index: Int, logPath: String? = nil) throws -> CellRecord? {
         try store.prepare()
         let all = try cells()
@@ -76,7 +78,7 @@ public final class SweepRunner {
             throw SpecError([SpecIssue(file: spec.name, path: "", message: "cell index \(index) is outside 0..<\(all.count)")])
         }
         let cell = all[index]
-        if let record = try store.record(cell.key) { return record }
+        if let record = try store.finishedRecord(cell.key) { return record }
         try BudgetCheck.verify(cells: [cell], training: spec.training, open: dataset)
         guard try store.claim(cell.key) else { return nil }
         defer { store.release(cell.key) }
@@ -188,7 +190,9 @@ public final class SweepRunner {
                               folder: store.work.appendingPathComponent("pretrain-\(key)"))
         trainer.onProgress = { [progress] in progress.training($0) }
         let ids = try dataset.training(.all)
-        var batches = try EpochSampler(cases: try dataset.prepared(ids), options: stage.training.augmentation(patchSize: patch))
+        let cases = try dataset.prepared(ids)
+        try LabelRange.require(cases, outChannels: backbone.config.outChannels, backbone: backbone.label)
+        var batches = try EpochSampler(cases: cases, options: stage.training.augmentation(patchSize: patch))
         _ = try trainer.run(batches: &batches, validation: [], iterationsPerEpoch: max(1, stage.training.stepsPerEpoch(cases: ids.count)))
         try model.saveCheckpoint(output, metadata: ["stage": "pretraining", "dataset": stage.dataset.name])
         try? FileManager.default.removeItem(at: store.work.appendingPathComponent("pretrain-\(key)"))

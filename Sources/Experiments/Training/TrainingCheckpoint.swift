@@ -10,7 +10,7 @@ public enum CheckpointIntegrityError: Error, CustomStringConvertible {
         switch self {
         case .checksumMismatch(let file):
             "\(file): checksum mismatch (a damaged checkpoint, or one written before checksums covered its metadata); "
-                + "delete the cell's work folder (and its failed record) to train the cell again"
+                + "delete the cell's work folder; the next run retries the failed cell from scratch"
         case .missingEntry(let file, let name): "\(file): no tensor '\(name)'; it was written for another method or backbone"
         }
     }

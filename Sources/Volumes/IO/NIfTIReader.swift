@@ -8,34 +8,59 @@ extension NIfTI {
         try read(path: url.path)
     }
 
-    public static func read(path: String) throws -> Volume {
-        let headerPath = try NIfTIPaths.header(for: path)
-        let headerFileSize = try FileFacts.regularFileSize(headerPath)
-        let headerFile = try GzipFile(path: headerPath)
-        let probe = try HeaderProbe.read(headerFile)
-        try NIfTIPaths.checkHeaderName(headerPath, compressed: probe.compressed)
-
-        let dataFile: GzipFile
-        let dataFileSize: Int
-        let dataCompressed: Bool
-        if probe.format.isPair {
-            let imagePath = try NIfTIPaths.pairedImage(forHeader: headerPath)
-            dataFileSize = try FileFacts.regularFileSize(imagePath)
-            dataCompressed = FileFacts.isGzip(imagePath)
-            dataFile = try GzipFile(path: imagePath)
-        } else {
-            (dataFile, dataFileSize, dataCompressed) = (headerFile, headerFileSize, probe.compressed)
-        }
-        // Refuse before anything allocates room for the voxels.
-        try checkDataFits(probe, path: dataFile.path, fileSize: dataFileSize, compressed: dataCompressed)
-
-        let header = try LibniftiBridge.readHeader(headerPath, expecting: probe)
+    /// - Parameter memoryLimit: the most bytes decoding may hold (default: `MemoryBudget.affordableBytes()`);
+    ///   a file that needs more is refused with `tooLarge` before anything is allocated. A caller that
+    ///   holds several volumes (`evaluate`, a data set's image and label) passes its share.
+    public static func read(path: String, memoryLimit: Int? = nil) throws -> Volume {
+        let file = try OpenedFile(path: path)
+        try file.header.requireFits(memoryLimit ?? MemoryBudget.affordableBytes(), what: "decoding it")
         let voxels = try readVoxels(
-            dataFile, probe, slope: header.scaleSlope, intercept: header.scaleIntercept)
+            file.dataFile, file.probe, slope: file.facts.scaleSlope, intercept: file.facts.scaleIntercept)
         let source = Volume.Source(
-            path: path, format: probe.format, datatype: probe.datatype, scaleSlope: header.scaleSlope,
-            scaleIntercept: header.scaleIntercept, descriptionText: header.descriptionText)
-        return Volume(uncheckedShape: probe.shape, voxels: voxels, geometry: header.geometry, source: source)
+            path: path, format: file.probe.format, datatype: file.probe.datatype, scaleSlope: file.facts.scaleSlope,
+            scaleIntercept: file.facts.scaleIntercept, descriptionText: file.facts.descriptionText)
+        return Volume(uncheckedShape: file.probe.shape, voxels: voxels, geometry: file.facts.geometry, source: source)
+    }
+
+    /// The header alone, vetted like `read` does (including that the data fits the file), with no
+    /// voxel allocated: for comparing grids and sizing a read before decoding anything.
+    public static func readHeader(path: String) throws -> VolumeHeader {
+        try OpenedFile(path: path).header
+    }
+
+    /// A file whose header passed every check, positioned nowhere yet.
+    struct OpenedFile {
+        let probe: HeaderProbe
+        let facts: LibniftiBridge.HeaderFacts
+        let dataFile: GzipFile
+        let header: VolumeHeader
+
+        init(path: String) throws {
+            let headerPath = try NIfTIPaths.header(for: path)
+            let headerFileSize = try FileFacts.regularFileSize(headerPath)
+            let headerFile = try GzipFile(path: headerPath)
+            probe = try HeaderProbe.read(headerFile)
+            try NIfTIPaths.checkHeaderName(headerPath, compressed: probe.compressed)
+
+            let dataFileSize: Int
+            let dataCompressed: Bool
+            if probe.format.isPair {
+                let imagePath = try NIfTIPaths.pairedImage(forHeader: headerPath)
+                dataFileSize = try FileFacts.regularFileSize(imagePath)
+                dataCompressed = FileFacts.isGzip(imagePath)
+                dataFile = try GzipFile(path: imagePath)
+            } else {
+                (dataFile, dataFileSize, dataCompressed) = (headerFile, headerFileSize, probe.compressed)
+            }
+            // Refuse before anything allocates room for the voxels.
+            try checkDataFits(probe, path: dataFile.path, fileSize: dataFileSize, compressed: dataCompressed)
+            facts = try LibniftiBridge.readHeader(headerPath, expecting: probe)
+            let direct = probe.datatype == .float32 && !probe.swapped
+                && !VoxelCodec.scales(slope: facts.scaleSlope, intercept: facts.scaleIntercept)
+            header = VolumeHeader(
+                name: path, shape: probe.shape, geometry: facts.geometry, datatype: probe.datatype,
+                voxelCount: probe.voxelCount, decodedBytes: probe.voxelCount * 4 + (direct ? 0 : probe.dataBytes))
+        }
     }
 
     /// A plain file must hold offset + data bytes; a gzip file cannot inflate to more than ~1032 times

@@ -7,6 +7,7 @@ public enum MetricsError: Error, CustomStringConvertible, Equatable {
     case spacingMismatch(prediction: [Double], reference: [Double])
     case nonIntegerLabel(what: String, value: Double, voxel: [Int])
     case gridMismatch(prediction: String, reference: String, reason: String)
+    case negativeLabel(what: String, value: Int, voxel: [Int])
 
     public var description: String {
         switch self {
@@ -22,6 +23,8 @@ public enum MetricsError: Error, CustomStringConvertible, Equatable {
             return "prediction spacing \(prediction) differs from reference spacing \(reference) by more than 1e-6 relative; the masks must share one grid"
         case let .nonIntegerLabel(what, value, voxel):
             return "the \(what) holds the non-integer value \(value) at voxel \(voxel); pass a label map (0 = background, 1, 2, … = labels), e.g. threshold probabilities first"
+        case let .negativeLabel(what, value, voxel):
+            return "the \(what) holds the label \(value) at voxel \(voxel); label maps hold 0 (background) and positive labels"
         case let .gridMismatch(prediction, reference, reason):
             return "prediction \(prediction) and reference \(reference) are not on one voxel grid: \(reason)"
         }
@@ -49,6 +52,11 @@ public func evaluateSegmentation(
     }
     guard spacing.count == 3, spacing.allSatisfy({ $0 > 0 && $0.isFinite }) else {
         throw MetricsError.invalidSpacing(spacing)
+    }
+    for (what, map) in [("prediction", prediction), ("reference", reference)] {
+        if let n = map.firstIndex(where: { $0 < 0 }) {
+            throw MetricsError.negativeLabel(what: what, value: Int(map[n]), voxel: [n % grid.ni, (n / grid.ni) % grid.nj, n / (grid.ni * grid.nj)])
+        }
     }
     // Each label is evaluated on the bounding box of its voxels in either map. Every measure is
     // unchanged by that crop (see `CroppedPair`), and the full-size maps are scanned only once.

@@ -127,7 +127,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
 
         try read.require(budgets.map { !$0.isEmpty } ?? true, .budgets, "list at least one budget, or leave `budgets` out")
         try read.require(Self.isValidName(name), .name,
-                         "name '\(name)' must be 1–64 letters, digits, '.', '_' or '-' (it names tables and cell keys)")
+                         "name '\(name)' must be \(SafeName.rule) (it names tables and cell keys)")
         switch layout {
         case .synthetic:
             try read.require(synthetic != nil, .synthetic, "layout synthetic needs a `synthetic:` block, e.g. {kind: hippocampus, style: harp}")
@@ -172,10 +172,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         try container.encodeIfPresent(budgets, forKey: .budgets)
     }
 
-    static func isValidName(_ name: String) -> Bool {
-        (1...64).contains(name.count)
-            && name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || "._-".unicodeScalars.contains($0)) }
-    }
+    static func isValidName(_ name: String) -> Bool { SafeName.isValid(name) }
 
     /// The image pattern or template in effect (layout defaults filled in).
     var effectiveImages: String? {

@@ -43,6 +43,9 @@ public struct SyntheticSpec: Codable, Sendable, Equatable {
         }
     }
 
+    /// The label values the generator writes: 0 and 1, and 2 for the right side with `split_sides`.
+    public var labelValues: [Int] { kind == .hippocampus && splitSides ? [0, 1, 2] : [0, 1] }
+
     enum CodingKeys: String, CodingKey, CaseIterable { case kind, style, subjects, seed, splitSides = "split_sides" }
 
     public init(from decoder: any Decoder) throws {

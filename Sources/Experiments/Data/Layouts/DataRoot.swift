@@ -1,12 +1,17 @@
 import Foundation
 
 /// A data set's root folder and the rules for entries under it: paths are resolved lexically (`.` and
-/// `..` folded, symbolic links left alone, so a folder of symlinks to another copy works), and entries
-/// that leave the root (`../x`, `/abs/x`) are refused unless the spec allows them.
+/// `..` folded), and entries that leave the root (`../x`, `/abs/x`) are refused unless the spec allows
+/// them. The same rule holds through symbolic links: an entry whose real path (every link followed)
+/// lies outside the root's real path is refused too, before the file is opened, so a link planted in
+/// a data folder cannot make a run read (or an error message echo) a file elsewhere. A folder of links
+/// to another copy of the data needs `allow_outside_root: true`.
 struct DataRoot {
     let dataset: String
     /// Absolute, normalised, without a trailing slash.
     let path: String
+    /// `path` with every symbolic link resolved.
+    let realPath: String
     let allowOutside: Bool
 
     init(dataset: String, root: String, allowOutside: Bool) throws {
@@ -18,6 +23,7 @@ struct DataRoot {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw DataError.missingRoot(dataset: dataset, path: root)
         }
+        realPath = Self.followingLinks(path) ?? path
     }
 
     /// The absolute path of `entry` (relative to the root, or absolute), refused with `outsideRoot`
@@ -28,11 +34,24 @@ struct DataRoot {
         if !allowOutside, !contains(resolved) {
             throw DataError.outsideRoot(dataset: dataset, entry: entry, source: source)
         }
+        // A missing file has no real path; it is reported as missing and never opened.
+        if !allowOutside, let target = Self.followingLinks(resolved), !Self.lies(target, under: realPath) {
+            throw DataError.linkOutsideRoot(dataset: dataset, entry: entry, source: source, target: target)
+        }
         return resolved
     }
 
-    func contains(_ absolute: String) -> Bool {
-        absolute == path || absolute.hasPrefix(path == "/" ? "/" : path + "/")
+    func contains(_ absolute: String) -> Bool { Self.lies(absolute, under: path) }
+
+    static func lies(_ absolute: String, under folder: String) -> Bool {
+        absolute == folder || absolute.hasPrefix(folder == "/" ? "/" : folder + "/")
+    }
+
+    /// The path with every symbolic link followed (`realpath`); nil when it does not exist.
+    static func followingLinks(_ absolute: String) -> String? {
+        guard let resolved = realpath(absolute, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     /// `absolute` relative to the root where it lies under it, else unchanged.

@@ -16,7 +16,7 @@ enum MSDLayout {
     }
 
     static func scan(_ spec: DatasetSpec, root: DataRoot) throws -> (cases: [CaseEntry], skipped: [SkippedFile]) {
-        let indexPath = root.path + "/dataset.json"
+        let indexPath = try root.resolve("dataset.json", source: "the data root")
         guard DataRoot.isFile(indexPath) else {
             throw DataError.missingIndex(dataset: spec.name, path: indexPath, what: "dataset.json")
         }
