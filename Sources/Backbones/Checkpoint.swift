@@ -40,7 +40,8 @@ extension Backbone {
                 throw CheckpointError.inconsistentBuffer(file: file, name: entry.name)
             }
         }
-        let unused = stateNamesUnusedByForward()
+        // What the forward pass never reads (MONAI ≥ 1.4's norm_cross_attn) may be absent: MONAI 1.3 had none.
+        let unused = try ParameterUse.of(config).unused
         do {
             try load(tensors, optional: Set(derived.map(\.name)).union(unused).union(alsoOptional))
         } catch let mismatch as StateDictMismatch {

@@ -18,9 +18,6 @@ public final class TransformerBlock: Module {
         [("mlp", mlp), ("norm1", norm1), ("attn", attn), ("norm2", norm2), ("norm_cross_attn", normCrossAttn)]
     }
 
-    /// `callAsFunction` below never calls `normCrossAttn` (MONAI's `with_cross_attention` is off in UNETR).
-    override public var childrenUnusedByForward: [String] { ["norm_cross_attn"] }
-
     func callAsFunction(_ x: Tensor) -> Tensor {
         let h = x + attn(norm1(x))
         return h + mlp(norm2(h))

@@ -53,9 +53,6 @@ open class Module {
     open var parameters: [(String, Parameter)] { [] }
     /// Buffers owned directly by this module.
     open var buffers: [(String, Buffer)] { [] }
-    /// Names of direct sub-modules that exist for checkpoint compatibility but that this module's
-    /// forward pass never calls (MONAI's `norm_cross_attn`): a checkpoint may lack them.
-    open var childrenUnusedByForward: [String] { [] }
 
     /// Called after `train(_:)` changed the mode of this module.
     open func didChangeMode() {}
@@ -88,20 +85,6 @@ open class Module {
         namedModules().flatMap { path, module in
             module.buffers.map { (path.isEmpty ? $0.0 : "\(path).\($0.0)", $0.1) }
         }
-    }
-
-    /// Full names of the parameters and buffers the forward pass never reads (below children that
-    /// `childrenUnusedByForward` names), from the module tree itself rather than a list of names.
-    public func stateNamesUnusedByForward() -> Set<String> {
-        var names: Set<String> = []
-        for (path, module) in namedModules() {
-            for child in module.childrenUnusedByForward {
-                guard let sub = module.children.first(where: { $0.0 == child })?.1 else { continue }
-                let prefix = path.isEmpty ? child : "\(path).\(child)"
-                for entry in sub.stateDict() { names.insert("\(prefix).\(entry.name)") }
-            }
-        }
-        return names
     }
 
     public func trainableParameters() -> [(String, Parameter)] { namedParameters().filter { $0.1.isTrainable } }
