@@ -118,7 +118,9 @@ public struct PatchSampler: Sendable {
 
         let (scales, shifts) = intensityDraws(intensityStd: c.intensityStd)
         if scales.count == 1 && shifts.count == 1 {
-            for n in image.indices { image[n] = image[n] * scales[0] + shifts[0] }
+            // Scale, then shift, in two roundings as before `j_slices` existed: earlier records reproduce.
+            for n in image.indices { image[n] *= scales[0] }
+            for n in image.indices { image[n] += shifts[0] }
         } else {
             // One draw per index j of the patch (i fastest in the NIfTI-ordered voxels).
             for n in image.indices {
@@ -137,12 +139,13 @@ public struct PatchSampler: Sendable {
         let range = options.intensityScale
         let count = options.intensityDraw == .jSlices ? patch[1] : 1
         var scales = [Float](repeating: 1, count: count), shifts = [Float](repeating: 0, count: count)
-        let shiftUnit = Float(options.intensityShift) * (options.intensityDraw == .jSlices ? 1 : intensityStd)
+        let shiftUnit: Float = options.intensityDraw == .jSlices ? 1 : intensityStd
         if Double(intensityRNG.uniform()) < options.intensityProbability {
             for j in 0..<count { scales[j] = Float(range[0]) + Float(range[1] - range[0]) * intensityRNG.uniform() }
         }
         if Double(intensityRNG.uniform()) < options.intensityProbability {
-            for j in 0..<count { shifts[j] = shiftUnit * intensityRNG.uniform(-1, 1) }
+            // (shift × u) × SD, in that order (the rounding of earlier records).
+            for j in 0..<count { shifts[j] = Float(options.intensityShift) * intensityRNG.uniform(-1, 1) * shiftUnit }
         }
         return (scales, shifts)
     }
