@@ -36,29 +36,50 @@ let package = Package(
 
         .target(name: "Tensors", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: fastSwift),
         .target(name: "Volumes", dependencies: ["CNIfTI"], swiftSettings: fastSwift),
-        .target(name: "Backbones", dependencies: ["Tensors"], swiftSettings: cpuSwift),
-        .target(name: "PEFTMethods", dependencies: ["Backbones", "Tensors"], swiftSettings: cpuSwift),
+        // Reading configuration files: unknown keys with "did you mean", located errors (file:line:column).
+        .target(name: "ConfigDecoding", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Backbones", dependencies: ["Tensors", "ConfigDecoding"], swiftSettings: cpuSwift),
+        // The MONAI fixture runner (`harness parity`); production code never imports it.
+        .target(name: "Parity", dependencies: ["Backbones", "Tensors"], swiftSettings: cpuSwift),
+        .target(name: "PEFTMethods", dependencies: ["Backbones", "Tensors", "ConfigDecoding"], swiftSettings: cpuSwift),
         .target(
             name: "Experiments",
             dependencies: [
-                "PEFTMethods", "Backbones", "Tensors", "Volumes",
+                "PEFTMethods", "Backbones", "Tensors", "Volumes", "ConfigDecoding",
                 .product(name: "Yams", package: "Yams"),
             ],
             swiftSettings: cpuSwift
         ),
+        // Classification from hippocampal volumes downstream of a sweep (`harness diagnose` only).
+        .target(
+            name: "Diagnosis",
+            dependencies: ["Experiments", "Backbones", "Tensors", "Volumes", "ConfigDecoding", .product(name: "Yams", package: "Yams")],
+            swiftSettings: cpuSwift
+        ),
         .executableTarget(
             name: "Harness",
-            dependencies: ["Experiments", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "Experiments", "Diagnosis", "Parity", "PEFTMethods", "Backbones", "Tensors", "Volumes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
             swiftSettings: cpuSwift
         ),
 
         // Helpers that several test targets share (the shared-data locator, temporary folders).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TensorsTests", dependencies: ["Tensors"], swiftSettings: cpuSwift),
+        .testTarget(name: "TensorsTests", dependencies: ["Tensors", "TestSupport"], swiftSettings: cpuSwift),
         .testTarget(name: "VolumesTests", dependencies: ["Volumes", "TestSupport"], swiftSettings: cpuSwift),
-        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Tensors"], swiftSettings: cpuSwift),
+        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "Tensors", "TestSupport"], swiftSettings: cpuSwift),
+        .testTarget(name: "ParityTests", dependencies: ["Parity", "Backbones", "Tensors", "TestSupport"], swiftSettings: cpuSwift),
         .testTarget(name: "PEFTMethodsTests", dependencies: ["PEFTMethods", "Backbones", "Tensors"], swiftSettings: cpuSwift),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "TestSupport"], exclude: ["Fixtures"], swiftSettings: cpuSwift),
+        .testTarget(
+            name: "ExperimentsTests",
+            dependencies: ["Experiments", "ConfigDecoding", "PEFTMethods", "Backbones", "Tensors", "Volumes", "TestSupport",
+                           .product(name: "Yams", package: "Yams")],
+            exclude: ["Fixtures"], swiftSettings: cpuSwift),
+        .testTarget(
+            name: "DiagnosisTests", dependencies: ["Diagnosis", "Experiments", "Volumes", "TestSupport"],
+            exclude: ["Fixtures"], swiftSettings: cpuSwift),
         .testTarget(name: "HarnessTests", dependencies: ["Harness", "TestSupport"], swiftSettings: cpuSwift),
     ]
 )

@@ -10,6 +10,15 @@ public struct SpecIssue: Sendable, Equatable, CustomStringConvertible {
     /// The offending source line with a caret under the column.
     public var snippet: String?
 
+    public init(file: String, line: Int? = nil, column: Int? = nil, path: String, message: String, snippet: String? = nil) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.path = path
+        self.message = message
+        self.snippet = snippet
+    }
+
     public var description: String {
         var location = file
         if let line { location += ":\(line)" + (column.map { ":\($0)" } ?? "") }

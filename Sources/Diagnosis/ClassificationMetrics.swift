@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// Counts of a binary classification, laid out as scikit-learn's `confusion_matrix(labels=[0, 1])`:

@@ -1,4 +1,5 @@
 import Backbones
+import Experiments
 import Foundation
 import Tensors
 import Volumes
@@ -28,8 +29,7 @@ public enum SweepCellLookup {
     public static func cells(_ source: SegmentationSourceSpec, sweep: ExperimentSpec) throws -> [SegmentationCell] {
         let store = ResultStore(root: URL(fileURLWithPath: source.results ?? "results/\(sweep.name)"))
         let specURL = URL(fileURLWithPath: source.spec)
-        let runner = SweepRunner(spec: sweep, store: store, baseDirectory: specURL.deletingLastPathComponent(),
-                                 progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: sweep, store: store, progress: ProgressPrinter(enabled: false))
         let all = try runner.cells()
         let selected = all.filter { cell in
             (source.budgets.map { $0.map(\.label).contains(cell.budget.label) } ?? true)
@@ -127,8 +127,7 @@ extension SweepCellLookup {
             fatalError("unreachable")
         }
         let store = ResultStore(root: URL(fileURLWithPath: source.results ?? "results/\(sweep.name)"))
-        let runner = SweepRunner(spec: sweep, store: store, baseDirectory: URL(fileURLWithPath: source.spec).deletingLastPathComponent(),
-                                 progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: sweep, store: store, progress: ProgressPrinter(enabled: false))
         return try CellSegmenter(cell.cell, checkpoints: checkpoints, sweep: sweep, startingWeights: try runner.weights(for: cell.cell.backbone))
     }
 }

@@ -1,4 +1,6 @@
 import Backbones
+import ConfigDecoding
+import Experiments
 import Foundation
 
 /// A column of a cohort table (ADNIMERGE style) that the diagnosis experiments read.
@@ -34,7 +36,7 @@ public struct CohortTableOptions: Sendable, Equatable {
     public var required: Set<CohortColumn> = []
     /// Diagnosis spellings (case-insensitive) → group, or nil to drop the subject; merged over
     /// `CohortTable.defaultDiagnosisMap`.
-    public var diagnosisMap: [String: Diagnosis?] = [:]
+    public var diagnosisMap: [String: ClinicalGroup?] = [:]
     /// Keep only rows whose visit column holds this value (default `bl`, ADNIMERGE's baseline); nil keeps
     /// every row. Ignored when the table has no visit column.
     public var visit: String? = "bl"
@@ -42,7 +44,7 @@ public struct CohortTableOptions: Sendable, Equatable {
     public var skipIncomplete = false
 
     public init(columns: [CohortColumn: String] = [:], required: Set<CohortColumn> = [],
-                diagnosisMap: [String: Diagnosis?] = [:], visit: String? = "bl", skipIncomplete: Bool = false) {
+                diagnosisMap: [String: ClinicalGroup?] = [:], visit: String? = "bl", skipIncomplete: Bool = false) {
         self.columns = columns
         self.required = required
         self.diagnosisMap = diagnosisMap
@@ -100,7 +102,7 @@ public struct CohortTable: Sendable {
     /// SMC (significant memory concern; cognitively normal by ADNI's criteria) → CN. MCI → LMCI: `DX`
     /// does not separate early from late MCI, and ADNI-1's MCI criteria are LMCI's (a note counts them;
     /// use `DX_bl`, or map MCI to nil to drop them, for EMCI vs LMCI).
-    public static let defaultDiagnosisMap: [String: Diagnosis?] = [
+    public static let defaultDiagnosisMap: [String: ClinicalGroup?] = [
         "cn": .CN, "nl": .CN, "normal": .CN, "control": .CN, "smc": .CN,
         "emci": .EMCI, "lmci": .LMCI, "mci": .LMCI,
         "ad": .AD, "dementia": .AD,

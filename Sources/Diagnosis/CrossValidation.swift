@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 import Tensors  // RandomGenerator only: the project's one documented seeded generator
 

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// A metric over a repeated cross-validation: the mean over all folds of all repeats, its SD over the

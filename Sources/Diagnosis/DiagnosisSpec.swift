@@ -1,4 +1,6 @@
 import Backbones
+import ConfigDecoding
+import Experiments
 import Foundation
 
 /// A diagnosis study (`harness diagnose SPEC`): a cohort, how its hippocampal volumes are measured, the
@@ -99,13 +101,13 @@ public struct SyntheticCohortSpec: Codable, Sendable, Equatable {
     /// `SyntheticCohort.adniLike` (200 : 150 : 150 : 150). Default 650.
     public var subjects: Int?
     /// Or the count of each group, e.g. `{CN: 60, AD: 60}` (groups not named get 0).
-    public var groups: [Diagnosis: Int]?
+    public var groups: [ClinicalGroup: Int]?
     /// Seed of the cohort (demographics, volumes) and of the images' anatomy. Default 2024.
     public var seed: UInt64 = 2024
     /// Image style; default: the segmenting sweep's synthetic hippocampus style, else harp.
     public var style: HippocampusStyle?
 
-    public init(subjects: Int? = nil, groups: [Diagnosis: Int]? = nil, seed: UInt64 = 2024, style: HippocampusStyle? = nil) {
+    public init(subjects: Int? = nil, groups: [ClinicalGroup: Int]? = nil, seed: UInt64 = 2024, style: HippocampusStyle? = nil) {
         self.subjects = subjects
         self.groups = groups
         self.seed = seed
@@ -121,9 +123,9 @@ public struct SyntheticCohortSpec: Codable, Sendable, Equatable {
         style = try read(.style, style)
         if read.contains(.groups) {
             let named: [String: Int] = try read.required(.groups)
-            var groups: [Diagnosis: Int] = [:]
+            var groups: [ClinicalGroup: Int] = [:]
             for (key, count) in named {
-                guard let group = Diagnosis(rawValue: key.uppercased()) else {
+                guard let group = ClinicalGroup(rawValue: key.uppercased()) else {
                     try read.require(false, .groups, "unknown group '\(key)'; use CN, EMCI, LMCI, AD")
                     continue
                 }
@@ -140,7 +142,7 @@ public struct SyntheticCohortSpec: Codable, Sendable, Equatable {
     public var cohort: SyntheticCohort {
         var cohort = SyntheticCohort.adniLike
         if let groups {
-            for group in Diagnosis.allCases { cohort[group].count = groups[group] ?? 0 }
+            for group in ClinicalGroup.allCases { cohort[group].count = groups[group] ?? 0 }
         } else if let subjects {
             cohort = cohort.scaled(to: subjects)
         }
@@ -152,7 +154,7 @@ extension SyntheticCohort {
     /// The same cohort with `total` subjects shared among the groups in the current proportions (largest
     /// remainders, ties to the earlier group).
     public func scaled(to total: Int) -> SyntheticCohort {
-        let counts = Diagnosis.allCases.map { self[$0].count }
+        let counts = ClinicalGroup.allCases.map { self[$0].count }
         let sum = counts.reduce(0, +)
         guard sum > 0 else { return self }
         let exact = counts.map { Double($0) * Double(total) / Double(sum) }
@@ -160,7 +162,7 @@ extension SyntheticCohort {
         let order = exact.indices.sorted { (exact[$0] - Double(rounded[$0]), -$0) > (exact[$1] - Double(rounded[$1]), -$1) }
         for i in order.prefix(total - rounded.reduce(0, +)) { rounded[i] += 1 }
         var copy = self
-        for (group, count) in zip(Diagnosis.allCases, rounded) { copy[group].count = count }
+        for (group, count) in zip(ClinicalGroup.allCases, rounded) { copy[group].count = count }
         return copy
     }
 }
@@ -172,7 +174,7 @@ public struct MetadataCohortSpec: Decodable, Sendable {
     /// Header names of the columns, e.g. `{id: PTID, diagnosis: DX_bl}` (default: ADNIMERGE's names).
     public var columns: [CohortColumn: String] = [:]
     /// Extra diagnosis spellings → CN, EMCI, LMCI, AD or `exclude`.
-    public var diagnosisMap: [String: Diagnosis?] = [:]
+    public var diagnosisMap: [String: ClinicalGroup?] = [:]
     /// Visit kept (default `bl`); `all` keeps every row.
     public var visit: String? = "bl"
     /// `error` (default) or `skip` rows with an empty value in a column the features need.
@@ -206,7 +208,7 @@ public struct MetadataCohortSpec: Decodable, Sendable {
         for (spelling, target) in map {
             if target.lowercased() == "exclude" {
                 diagnosisMap[spelling] = .some(nil)
-            } else if let group = Diagnosis(rawValue: target.uppercased()) {
+            } else if let group = ClinicalGroup(rawValue: target.uppercased()) {
                 diagnosisMap[spelling] = group
             } else {
                 try read.require(false, .diagnosisMap, "'\(spelling)' maps to '\(target)'; use CN, EMCI, LMCI, AD or exclude")
@@ -340,19 +342,19 @@ struct TaskName: Decodable {
             let container = try decoder.singleValueContainer()
             let parts = text.replacingOccurrences(of: "_", with: " ").replacingOccurrences(of: "-", with: " ")
                 .split(separator: " ").map { $0.uppercased() }.filter { $0 != "VS" && $0 != "VERSUS" }
-            let groups = parts.compactMap { Diagnosis(rawValue: $0) }
+            let groups = parts.compactMap { ClinicalGroup(rawValue: $0) }
             guard parts.count == 2, groups.count == 2, groups[0] != groups[1] else {
                 throw DecodingError.dataCorruptedError(in: container, debugDescription:
                     "a task is two groups, e.g. 'AD vs CN' or 'LMCI vs EMCI' (groups CN, EMCI, LMCI, AD), not '\(text)'")
             }
-            let order = Diagnosis.allCases
+            let order = ClinicalGroup.allCases
             let (a, b) = (groups[0], groups[1])
             let aFirst = order.firstIndex(of: a)! > order.firstIndex(of: b)!
             task = DiagnosisTask(negative: aFirst ? b : a, positive: aFirst ? a : b)
         } else {
             let read = try OptionsReader<CodingKeys>(decoder)
             let positive: String = try read.required(.positive), negative: String = try read.required(.negative)
-            let p = Diagnosis(rawValue: positive.uppercased()), n = Diagnosis(rawValue: negative.uppercased())
+            let p = ClinicalGroup(rawValue: positive.uppercased()), n = ClinicalGroup(rawValue: negative.uppercased())
             try read.require(p != nil, .positive, "unknown group '\(positive)'; use CN, EMCI, LMCI, AD")
             try read.require(n != nil, .negative, "unknown group '\(negative)'; use CN, EMCI, LMCI, AD")
             try read.require(p != n, .negative, "the two groups of a task must differ")

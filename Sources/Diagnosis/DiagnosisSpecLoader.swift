@@ -1,4 +1,6 @@
 import Backbones
+import ConfigDecoding
+import Experiments
 import Foundation
 import Yams
 
@@ -8,17 +10,7 @@ import Yams
 /// fold), all reported together as a `SpecError`.
 public enum DiagnosisSpecLoader {
     public static func load(_ url: URL, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DiagnosisSpec {
-        let file = url.path
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else {
-            throw SpecError([SpecIssue(file: file, path: "", message: "no such spec file")])
-        }
-        guard (attributes[.size] as? Int ?? 0) <= SpecLoader.maximumBytes else {
-            throw SpecError([SpecIssue(file: file, path: "", message: "spec is larger than \(SpecLoader.maximumBytes) bytes")])
-        }
-        guard let text = try? String(contentsOf: url, encoding: .utf8) else {
-            throw SpecError([SpecIssue(file: file, path: "", message: "spec is not readable UTF-8 text")])
-        }
-        return try parse(text, file: file, environment: environment)
+        try parse(try SpecLoader.readText(url), file: url.path, environment: environment)
     }
 
     public static func parse(_ text: String, file: String = "<spec>",

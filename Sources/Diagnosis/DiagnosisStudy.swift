@@ -1,4 +1,5 @@
 import Dispatch
+import Experiments
 import Foundation
 import Synchronization
 import Tensors
@@ -183,7 +184,7 @@ public final class DiagnosisStudy {
                          + sweepStyles.map(\.rawValue).sorted().joined(separator: ", "))
         }
         let phantoms = CohortPhantoms(style: style, cohortSeed: synthetic.seed)
-        let counts = Diagnosis.allCases.map { "\($0.rawValue) \(model[$0].count)" }.joined(separator: ", ")
+        let counts = ClinicalGroup.allCases.map { "\($0.rawValue) \(model[$0].count)" }.joined(separator: ", ")
         let description = "synthetic ADNI-like cohort, \(subjects.count) subjects (\(counts)), seed \(synthetic.seed); "
             + "\(style.rawValue)-style phantom images (hippocampal volume ∝ the subject's, \(Int(phantoms.referenceVolume)) mm³ ↦ factor 1)"
         let identity = [Self.volumesVersion, "synthetic", counts, String(synthetic.seed), style.rawValue,
@@ -293,7 +294,7 @@ public final class DiagnosisStudy {
             throw DiagnosisError.invalidInput("\(table.metadata): subject id '\(bad.prefix(64))' would lead out of the folder of "
                                               + "the {id} templates; ids may not contain '/' or be '.' or '..'")
         }
-        let counts = Diagnosis.allCases.map { group in "\(group.rawValue) \(subjects.filter { $0.diagnosis == group }.count)" }
+        let counts = ClinicalGroup.allCases.map { group in "\(group.rawValue) \(subjects.filter { $0.diagnosis == group }.count)" }
         let description = "\(table.metadata): \(subjects.count) subjects (\(counts.joined(separator: ", ")))"
         var notes = read.notes
         let split = spec.volumes.split

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// A fitted linear decision function `f(x) = w·x + b`; `f(x) > 0` predicts the positive class (label 1).

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// Per-feature z-scoring fitted on a training fold only, then applied to that fold's test rows —

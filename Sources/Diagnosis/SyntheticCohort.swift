@@ -1,8 +1,9 @@
+import Experiments
 import Foundation
 import Tensors  // RandomGenerator only: the project's one documented seeded generator
 
 /// Clinical groups in the style of ADNI (ADNIMERGE's `DX_bl`: CN, EMCI, LMCI, AD).
-public enum Diagnosis: String, CaseIterable, Codable, Sendable {
+public enum ClinicalGroup: String, CaseIterable, Codable, Sendable {
     case CN, EMCI, LMCI, AD
 }
 
@@ -13,7 +14,7 @@ public enum Sex: String, CaseIterable, Codable, Sendable {
 /// One subject: demographics, MMSE, intracranial volume and left/right hippocampal volumes (mm³).
 public struct Subject: Sendable, Equatable, Codable {
     public var id: String
-    public var diagnosis: Diagnosis
+    public var diagnosis: ClinicalGroup
     public var age: Double
     public var sex: Sex
     public var educationYears: Int
@@ -22,7 +23,7 @@ public struct Subject: Sendable, Equatable, Codable {
     public var leftHippocampus: Double
     public var rightHippocampus: Double
 
-    public init(id: String, diagnosis: Diagnosis, age: Double, sex: Sex, educationYears: Int, mmse: Int,
+    public init(id: String, diagnosis: ClinicalGroup, age: Double, sex: Sex, educationYears: Int, mmse: Int,
                 intracranialVolume: Double, leftHippocampus: Double, rightHippocampus: Double) {
         self.id = id
         self.diagnosis = diagnosis
@@ -137,10 +138,10 @@ public enum DiagnosisFeature: String, CaseIterable, Codable, Sendable {
 
 /// A binary task: `negative` is label 0, `positive` label 1.
 public struct DiagnosisTask: Sendable, Equatable, Codable, CustomStringConvertible {
-    public var negative: Diagnosis
-    public var positive: Diagnosis
+    public var negative: ClinicalGroup
+    public var positive: ClinicalGroup
 
-    public init(negative: Diagnosis, positive: Diagnosis) {
+    public init(negative: ClinicalGroup, positive: ClinicalGroup) {
         self.negative = negative
         self.positive = positive
     }
@@ -263,7 +264,7 @@ public struct SyntheticCohort: Sendable, Equatable, Codable {
     /// The defaults above.
     public static let adniLike = SyntheticCohort()
 
-    public subscript(group: Diagnosis) -> Group {
+    public subscript(group: ClinicalGroup) -> Group {
         get {
             switch group {
             case .CN: cn
@@ -290,7 +291,7 @@ public struct SyntheticCohort: Sendable, Equatable, Codable {
         func clamp<T: Comparable>(_ value: T, _ range: ClosedRange<T>) -> T { min(max(value, range.lowerBound), range.upperBound) }
 
         var subjects: [Subject] = []
-        for diagnosis in Diagnosis.allCases {
+        for diagnosis in ClinicalGroup.allCases {
             let group = self[diagnosis]
             for _ in 0..<max(group.count, 0) {
                 let sex: Sex = uniform() < group.femaleFraction ? .female : .male

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 /// A table of hippocampal volumes by subject (`cohort.volumes`): `harness predict`'s volumes.csv, or

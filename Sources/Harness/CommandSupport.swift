@@ -15,6 +15,12 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
+/// Prints the tables of a finished report on stdout and names its files on stderr.
+func show(_ report: FinishedReport) {
+    print(report.summary)
+    note("report: " + report.files.map(\.path).joined(separator: ", "))
+}
+
 /// Runs a command body; a failure prints one line naming what went wrong and exits with status 1
 /// (no stack trace for bad input).
 func reportingErrors(_ body: () throws -> Void) throws {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Diagnosis
 import Experiments
 import Foundation
 
@@ -15,10 +16,7 @@ struct Diagnose: ParsableCommand {
         spec format: docs/DIAGNOSIS.md.
         """)
 
-    @Argument(help: "The diagnosis spec (YAML), e.g. experiments/diagnosis.yaml.")
-    var spec: String
-    @Option(help: "Results folder (default: results/<spec name>).")
-    var results: String?
+    @OptionGroup var options: SpecOptions
     @Flag(help: "Print the report as JSON on stdout and nothing else there.")
     var json = false
     @Flag(help: "No progress on stderr.")
@@ -26,8 +24,8 @@ struct Diagnose: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let study = try DiagnosisSpecLoader.load(URL(fileURLWithPath: spec))
-            let folder = URL(fileURLWithPath: results ?? "results/\(study.name)")
+            let study = try DiagnosisSpecLoader.load(options.specURL)
+            let folder = options.store(specName: study.name).root
             let quiet = quiet
             let runner = DiagnosisStudy(spec: study, results: folder, log: { if !quiet { note($0) } })
             let report = try runner.run()

@@ -8,7 +8,7 @@ struct Harness: ParsableCommand {
         commandName: "harness",
         abstract: "Parameter-efficient fine-tuning sweeps for 3-D hippocampus segmentation.",
         subcommands: [
-            Run.self, Plan.self, Report.self, DataCommand.self, Evaluate.self, Parity.self, Params.self, Bench.self,
+            Run.self, Plan.self, Report.self, DataCommand.self, Evaluate.self, ParityCommand.self, Params.self, Bench.self,
             RunCell.self, Slurm.self, Pretrain.self, Diagnose.self, CheckpointCommand.self, Predict.self,
         ]
     )

@@ -1,9 +1,10 @@
 import ArgumentParser
-import Backbones
 import Foundation
+import Parity
 
-struct Parity: ParsableCommand {
+struct ParityCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "parity",
         abstract: "Forward and backward pass against a MONAI fixture; exit 0 on pass, 1 on failure.",
         discussion: """
         FIXTURE_DIR holds config.json, weights.safetensors, io.safetensors and expected.safetensors. Logits must \

@@ -12,10 +12,7 @@ struct Plan: ParsableCommand {
         anything is built or timed.
         """)
 
-    @Argument(help: "The YAML spec.")
-    var spec: String
-    @Option(help: "Results folder, to mark cells already done (default: results/<spec name>).")
-    var results: String?
+    @OptionGroup var options: SpecOptions
     @Flag(help: "Do not time training steps.")
     var noMeasure = false
     @Flag(help: "Print JSON on stdout and nothing else there.")
@@ -23,12 +20,8 @@ struct Plan: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let url = URL(fileURLWithPath: spec)
-            let experiment = try SpecLoader.load(url)
-            try checkLabels(experiment, specPath: spec)
-            let store = ResultStore(root: URL(fileURLWithPath: results ?? "results/\(experiment.name)"))
-            let plan = try SweepPlan.make(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent(),
-                                          measure: !noMeasure, log: note)
+            let (experiment, store) = try options.load(checkingLabels: true)
+            let plan = try SweepPlan.make(spec: experiment, store: store, measure: !noMeasure, log: note)
             if json { try printJSON(plan) } else { print(plan.text) }
         }
     }

@@ -21,7 +21,7 @@ struct Report: ParsableCommand {
             let spec = manifest.flatMap { try? SpecLoader.load(URL(fileURLWithPath: $0.specPath)) }
             // Only the records of the current spec's cells, when the spec is still at hand.
             let keys = manifest.map { Set($0.cells.map(\.key)) }
-            try finishReport(records: records.filter { keys?.contains($0.key) ?? true }, spec: spec, store: store)
+            show(try finishReport(records: records.filter { keys?.contains($0.key) ?? true }, spec: spec, store: store))
         }
     }
 }

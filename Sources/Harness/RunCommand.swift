@@ -13,10 +13,7 @@ struct Run: ParsableCommand {
         failed. The spec format: docs/SPEC.md.
         """)
 
-    @Argument(help: "The YAML spec.")
-    var spec: String
-    @Option(help: "Results folder (default: results/<spec name>).")
-    var results: String?
+    @OptionGroup var options: SpecOptions
     @Option(help: "Run only matching cells, e.g. 'backbone=unetr,seed=0' or 'method=lora|full'.")
     var only: String?
     @Flag(help: "No live progress on stderr.")
@@ -24,21 +21,17 @@ struct Run: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let url = URL(fileURLWithPath: spec)
-            let experiment = try SpecLoader.load(url)
-            try checkLabels(experiment, specPath: spec)
-            let store = ResultStore(root: URL(fileURLWithPath: results ?? "results/\(experiment.name)"))
-            let runner = SweepRunner(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent(),
-                                     progress: ProgressPrinter(enabled: !quiet))
+            let (experiment, store) = try options.load(checkingLabels: true)
+            let runner = SweepRunner(spec: experiment, store: store, progress: ProgressPrinter(enabled: !quiet))
             let filter = try only.map(CellFilter.init)
             try store.prepare()
             let cells = try runner.cells()
-            try SweepManifest(spec: experiment, specPath: url.path, cells: cells).save(to: store)
+            try SweepManifest(spec: experiment, specPath: options.specURL.path, cells: cells).save(to: store)
             try runner.run(filter: filter)
             // Every record on disk, not only the cells this runner saw: with two runners on one folder, the
             // last to finish writes the whole report.
             let onDisk = Dictionary(store.allRecords { note($0) }.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-            try finishReport(records: cells.compactMap { onDisk[$0.key] }, spec: experiment, store: store)
+            show(try finishReport(records: cells.compactMap { onDisk[$0.key] }, spec: experiment, store: store))
             let failed = cells.filter { filter?.matches($0) ?? true }.compactMap { onDisk[$0.key] }.filter { $0.status == .failed }
             if !failed.isEmpty {
                 note("error: \(failed.count) cell(s) failed (reasons in the table above and in \(store.cells.path)); "
@@ -47,21 +40,4 @@ struct Run: ParsableCommand {
             }
         }
     }
-}
-
-/// Writes the report files and prints the tables (shared by `run` and `report`).
-func finishReport(records: [CellRecord], spec: ExperimentSpec?, store: ResultStore) throws {
-    let settings = spec?.report ?? ReportSettings()
-    let order = spec.map { ReportOrder(spec: $0) } ?? ReportOrder()
-    let written = try writeReport(records: records, spec: spec?.name ?? store.root.lastPathComponent, settings: settings,
-                                  order: order, to: store.root)
-    print(terminalSummary(records: records, settings: settings, order: order))
-    if let manifest = SweepManifest.load(from: store) {
-        let missing = manifest.missing(in: store)
-        if !missing.isEmpty {
-            print("\n\(missing.count) cell(s) have no record yet:")
-            for (entry, log) in missing.prefix(20) { print("  [\(entry.index)] \(entry.title)" + (log.map { " — log: \($0)" } ?? "")) }
-        }
-    }
-    note("report: " + written.map(\.path).joined(separator: ", "))
 }

@@ -2,55 +2,6 @@ import ArgumentParser
 import Experiments
 import Foundation
 
-struct RunCell: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run-cell",
-        abstract: "Run one cell of a sweep by index (what each Slurm array task calls).",
-        discussion: "Safe when several tasks share a results folder: each cell is claimed atomically; a done cell is skipped.")
-
-    @Argument(help: "The YAML spec.")
-    var spec: String
-    @Option(help: "Results folder.")
-    var results: String
-    @Option(help: "The cell's index (0-based, as listed by `harness plan`).")
-    var index: Int
-
-    func run() throws {
-        try reportingErrors {
-            let url = URL(fileURLWithPath: spec)
-            let experiment = try SpecLoader.load(url)
-            let store = ResultStore(root: URL(fileURLWithPath: results))
-            let runner = SweepRunner(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent())
-            guard let record = try runner.runCell(index: index, logPath: ProcessInfo.processInfo.environment["SLURM_ARRAY_TASK_ID"]
-                .map { _ in store.logs.appendingPathComponent("cell-\(index).log").path }) else {
-                note("cell \(index) is being run by another task")
-                return
-            }
-            if record.status == .failed { throw ExitCode.failure }
-        }
-    }
-}
-
-struct Pretrain: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Run the spec's pre-training stage for every backbone that needs it (once; shared by all cells).")
-
-    @Argument(help: "The YAML spec.")
-    var spec: String
-    @Option(help: "Results folder.")
-    var results: String
-
-    func run() throws {
-        try reportingErrors {
-            let url = URL(fileURLWithPath: spec)
-            let experiment = try SpecLoader.load(url)
-            let runner = SweepRunner(spec: experiment, store: ResultStore(root: URL(fileURLWithPath: results)),
-                                     baseDirectory: url.deletingLastPathComponent())
-            for backbone in experiment.backbones { _ = try runner.weights(for: backbone) }
-        }
-    }
-}
-
 struct Slurm: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write (and optionally submit) an sbatch job array with one task per pending cell.",
@@ -60,10 +11,7 @@ struct Slurm: ParsableCommand {
         RESULTS/logs/cell-<index>.log; `harness report RESULTS` gathers the records.
         """)
 
-    @Argument(help: "The YAML spec.")
-    var spec: String
-    @Option(help: "Results folder (shared by the tasks).")
-    var results: String
+    @OptionGroup var options: SpecOptions
     @Option(help: "Slurm partition.") var partition: String?
     @Option(help: "Time limit per cell.") var time = "24:00:00"
     @Option(name: .customLong("cpus-per-task"), help: "CPUs per task.") var cpusPerTask = 2
@@ -78,16 +26,13 @@ struct Slurm: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let url = URL(fileURLWithPath: spec).standardizedFileURL
-            let experiment = try SpecLoader.load(url)
-            try checkLabels(experiment, specPath: spec)
-            let store = ResultStore(root: URL(fileURLWithPath: results).standardizedFileURL)
-            let runner = SweepRunner(spec: experiment, store: store, baseDirectory: url.deletingLastPathComponent())
+            let (experiment, store) = try options.load(checkingLabels: true)
+            let runner = SweepRunner(spec: experiment, store: store)
             try store.prepare()
             let cells = try runner.cells()
             // A budget larger than a pool would fail its array tasks: refuse before writing or submitting.
             try BudgetCheck.verify(cells: cells, training: experiment.training, open: runner.dataset)
-            try SweepManifest(spec: experiment, specPath: url.path, cells: cells).save(to: store)
+            try SweepManifest(spec: experiment, specPath: options.specURL.path, cells: cells).save(to: store)
             let pending = try cells.filter { try store.finishedRecord($0.key) == nil }.map(\.index)
             guard !pending.isEmpty else {
                 print("every cell of \(experiment.name) is done; nothing to submit")
@@ -97,7 +42,7 @@ struct Slurm: ParsableCommand {
             (options.partition, options.time, options.cpusPerTask, options.memory, options.account, options.extra) =
                 (partition, time, cpusPerTask, mem, account, sbatchOptions)
             let executable = harness ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-            let plan = try SlurmPlan.write(specPath: url.path, store: store, pending: pending,
+            let plan = try SlurmPlan.write(specPath: options.specURL.path, store: store, pending: pending,
                                            needsPretraining: runner.needsPretraining(), harness: executable, options: options)
             print("\(pending.count) pending cell(s) of \(cells.count): \(plan.arrayScript.path)")
             if let pretraining = plan.pretrainingScript { print("pre-training job: \(pretraining.path)") }

@@ -1,3 +1,4 @@
+import Backbones
 import Foundation
 import Tensors
 
@@ -115,7 +116,8 @@ public func runParity(fixture folder: URL, maximumBranchTrials: Int = 10) throws
         input.clearGrad()
         input.setRequiresGrad(true)
         let control = KinkControl(flipped: flipped)
-        let logits = KinkControl.$current.withValue(control) { model(input) }
+        model.instrument(with: control)
+        let logits = model(input)
         (logits * gradOutput).sum().backward()
         let report = try compareWithReference(
             fixture: folder.lastPathComponent, backbone: config.kind, model: model, parameters: parameters,

@@ -1,3 +1,4 @@
+import Backbones
 import Tensors
 
 /// Float32 cannot tell the sign of a leaky ReLU's input that lies within its own rounding error of
@@ -6,12 +7,11 @@ import Tensors
 /// difference into grad_input and weight gradients by up to several percent, although both runs are
 /// correct float32 evaluations (docs/PARITY.md has the measurements against float64).
 ///
-/// During a parity run this context records, for every conv-block activation in order, the elements
+/// During a parity run this control, installed as the model's conv-block activation (`instrument`), records, for every conv-block activation in order, the elements
 /// whose input is within `ambiguity`·max|x| of zero (our own float32 error on such sums is below it),
 /// and can be told to take the other branch's derivative at some of them. The forward value is never
 /// changed; only which subgradient the backward uses.
 final class KinkControl: @unchecked Sendable {  // lives in one parity run's task; never shared across tasks
-    @TaskLocal static var current: KinkControl?
 
     /// A conv-block activation input element: (call index, flat index).
     struct Site: Hashable, Sendable, CustomStringConvertible {
@@ -89,8 +89,9 @@ final class KinkControl: @unchecked Sendable {  // lives in one parity run's tas
     }
 }
 
-/// The conv blocks' activation, MONAI's LeakyReLU(0.01) (see `KinkControl` for parity runs).
-@inline(__always)
-func blockActivation(_ x: Tensor) -> Tensor {
-    KinkControl.current?.activation(x) ?? leakyRelu(x)
+extension Backbone {
+    /// Every conv-block activation of this (parity-owned) model routed through `control`.
+    func instrument(with control: KinkControl) {
+        replaceConvBlockActivations(with: BlockActivation { control.activation($0) })
+    }
 }

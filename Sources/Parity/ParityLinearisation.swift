@@ -1,3 +1,4 @@
+import Backbones
 import Foundation
 import Tensors
 
@@ -48,7 +49,8 @@ func linearisedFlipEffects(of candidates: [KinkControl.Candidate], model: any Ba
     func probe(_ step: Double) -> [KinkControl.Site: Float] {
         move(by: step)
         let control = KinkControl(probing: candidates.map(\.site))
-        _ = withoutGrad { KinkControl.$current.withValue(control) { model(input) } }
+        model.instrument(with: control)
+        _ = withoutGrad { model(input) }
         return control.probed
     }
     let plus = probe(epsilon), minus = probe(-epsilon)

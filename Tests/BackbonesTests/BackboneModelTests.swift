@@ -1,6 +1,7 @@
 import Backbones
 import Foundation
 import Tensors
+import TestSupport
 import XCTest
 
 /// Shapes, key sets, checkpoints and parameter counts of both backbones (no training, small inputs).
@@ -70,10 +71,7 @@ final class BackboneModelTests: XCTestCase {
 
     /// The state dict has exactly the MONAI fixture's keys and shapes, including the int64 buffer.
     func testSwinUNETRKeysMatchMONAI() throws {
-        let folder = sharedFolder().appendingPathComponent("fixtures/parity/swinunetr-tiny")
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
-            throw XCTSkip("parity fixture \(folder.path) is absent")
-        }
+        let folder = try SharedData.fixture("parity/swinunetr-tiny")
         let model = try makeBackbone(try BackboneConfig.load(contentsOf: folder.appendingPathComponent("config.json")))
         let archive = try SafetensorsArchive.read(contentsOf: folder.appendingPathComponent("weights.safetensors"))
         let ours = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.name, $0.tensor.shape) })

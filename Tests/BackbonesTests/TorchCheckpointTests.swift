@@ -1,6 +1,7 @@
 import Backbones
 import Foundation
 import Tensors
+import TestSupport
 import XCTest
 
 /// The native PyTorch checkpoint reader: the shared fixtures (written by torch.save) against their
@@ -8,9 +9,7 @@ import XCTest
 /// hand-written pickles for what the fixtures do not hold.
 final class TorchCheckpointTests: XCTestCase {
     private func fixture(_ name: String) throws -> URL {
-        let url = sharedFolder().appendingPathComponent("fixtures/checkpoints/\(name)")
-        guard FileManager.default.fileExists(atPath: url.path) else { throw XCTSkip("checkpoint fixture \(url.path) is absent") }
-        return url
+        try SharedData.fixture("checkpoints/\(name)")
     }
 
     /// Every model tensor equals the expected file's (values, shape), and nothing is missing or extra.

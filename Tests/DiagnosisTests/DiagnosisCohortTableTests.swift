@@ -1,3 +1,4 @@
+import Diagnosis
 import Foundation
 import XCTest
 import Experiments
@@ -38,7 +39,7 @@ final class DiagnosisCohortTableTests: XCTestCase {
         }
         // DX's MCI → LMCI with a note; SMC dropped by the map; custom column names.
         let text = "id,DX,AGE\na,MCI,70\nb,SMC,71\nc,Dementia,72\nd,CN,73\n"
-        let mapped = try CohortTable.parse(text, file: "t.csv", options: CohortTableOptions(diagnosisMap: ["SMC": Diagnosis?.none]))
+        let mapped = try CohortTable.parse(text, file: "t.csv", options: CohortTableOptions(diagnosisMap: ["SMC": ClinicalGroup?.none]))
         XCTAssertEqual(mapped.subjects.map(\.diagnosis), [.LMCI, .AD, .CN])
         XCTAssertTrue(mapped.notes.contains { $0.contains("'MCI' counted as LMCI") }, "\(mapped.notes)")
         XCTAssertTrue(mapped.notes.contains { $0.contains("diagnosis 'SMC' left out") }, "\(mapped.notes)")

@@ -1,3 +1,4 @@
+import Diagnosis
 import Foundation
 import XCTest
 import Experiments
@@ -34,7 +35,7 @@ final class DiagnosisSegmentationTests: XCTestCase {
 
         let sweep = try SpecLoader.load(specURL)
         // Only `full` runs: `lora` stays missing.
-        let runner = SweepRunner(spec: sweep, store: ResultStore(root: results), baseDirectory: folder,
+        let runner = SweepRunner(spec: sweep, store: ResultStore(root: results),
                                  progress: ProgressPrinter(enabled: false))
         let records = try runner.run(filter: try CellFilter("method=full"))
         XCTAssertEqual(records.map(\.status), [.done])

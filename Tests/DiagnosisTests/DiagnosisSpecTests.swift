@@ -1,3 +1,4 @@
+import Diagnosis
 import Foundation
 import XCTest
 import Experiments
@@ -49,7 +50,7 @@ final class DiagnosisSpecTests: XCTestCase {
         guard case .synthetic(let synthetic) = spec.cohort else { return XCTFail() }
         XCTAssertEqual(synthetic.subjects, 120)
         XCTAssertEqual(synthetic.style, .lpba40)
-        XCTAssertEqual(Diagnosis.allCases.map { synthetic.cohort[$0].count }, [37, 28, 28, 27])
+        XCTAssertEqual(ClinicalGroup.allCases.map { synthetic.cohort[$0].count }, [37, 28, 28, 27])
         XCTAssertEqual(spec.volumes.split, .largestComponents(connectivity: .twentySix))
         XCTAssertEqual(spec.featureSets.map(\.name), ["volumes", "with_mmse"], "file order")
         XCTAssertEqual(spec.effectiveFeatureSets[0].features,

@@ -76,22 +76,6 @@ final class DataLayoutTests: XCTestCase {
                         mentions: ["dataset.json", "cannot read"])
     }
 
-    func testFileProblemsListEverythingMissingAtOnce() throws {
-        let folder = try TemporaryFolder()
-        XCTAssertEqual(DatasetSpec(name: "a", layout: .msd, root: "/nonexistent/x").fileProblems(),
-                       [.missingRoot(dataset: "a", path: "/nonexistent/x")])
-        let spec = DatasetSpec(name: "b", layout: .msd, root: folder.path, lists: .init(train: "train.txt", test: "../t.txt"))
-        let problems = spec.fileProblems()
-        XCTAssertEqual(problems.count, 3, "\(problems)")
-        XCTAssertTrue(problems[0].description.contains("dataset.json"))
-        XCTAssertTrue(problems[1].description.contains("train.txt"))
-        XCTAssertTrue(problems[2].description.contains("outside the data root"))
-        try makeMSD(folder)
-        try folder.writeText("case_001\n", to: "train.txt")
-        XCTAssertEqual(DatasetSpec(name: "c", layout: .msd, root: folder.path, lists: .init(train: "train.txt")).fileProblems(), [])
-        XCTAssertEqual(DatasetSpec(name: "s", layout: .synthetic, synthetic: SyntheticSpec()).fileProblems(), [])
-    }
-
     func testMismatchedPairIsAnErrorNamingBothFiles() throws {
         let folder = try TemporaryFolder()
         try TinyCase.write(in: folder, image: "imagesTr/a.nii.gz", label: "labelsTr/a.nii.gz")

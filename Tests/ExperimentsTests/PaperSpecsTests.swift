@@ -65,7 +65,7 @@ final class PaperSpecsTests: XCTestCase {
             XCTAssertEqual(try JSONDecoder().decode(BackboneConfig.self, from: json), paperSpec.backbones[0].config, name)
             let spec = shrunk(paperSpec)
             let store = ResultStore(root: folder.url.appendingPathComponent("results-\(name)"))
-            let plan = try SweepPlan.make(spec: spec, store: store, baseDirectory: Self.paper, measure: false, log: { _ in })
+            let plan = try SweepPlan.make(spec: spec, store: store, measure: false, log: { _ in })
             let cells = try spec.cells()
             XCTAssertEqual(plan.cells.count, cells.count)
             XCTAssertEqual(cells.count, 9 * spec.methods.count * spec.seeds.count, "\(name): 4 + 3 + 2 budgets per method")
@@ -91,9 +91,9 @@ final class PaperSpecsTests: XCTestCase {
         let url = Self.paper.appendingPathComponent("lora-pt.yaml")
         // The spec as it was: every data set asked for 40 training cases.
         let text = try String(contentsOf: url, encoding: .utf8).replacingOccurrences(of: "    budgets: [5, 10]\n", with: "")
-        let spec = shrunk(try SpecLoader.parse(text, file: url.path, baseDirectory: Self.paper, environment: environment))
+        let spec = shrunk(try SpecLoader.parse(text, file: url.path, environment: environment))
         let store = ResultStore(root: folder.url.appendingPathComponent("results"))
-        XCTAssertThrowsError(try SweepPlan.make(spec: spec, store: store, baseDirectory: Self.paper, measure: false,
+        XCTAssertThrowsError(try SweepPlan.make(spec: spec, store: store, measure: false,
                                                 log: { _ in })) { error in
             let lines = "\(error)".split(separator: "\n")
             XCTAssertEqual(lines.count, 2, "one line per budget that does not fit: \(error)")
@@ -102,7 +102,7 @@ final class PaperSpecsTests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: store.root.path), "nothing written")
         // `run` refuses the same way, before any record, pre-training or claim.
-        let runner = SweepRunner(spec: spec, store: store, baseDirectory: Self.paper, progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: spec, store: store, progress: ProgressPrinter(enabled: false))
         XCTAssertThrowsError(try runner.run()) { XCTAssertTrue("\($0)".contains("budget 40"), "\($0)") }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: store.cells.path).count, 0)
     }

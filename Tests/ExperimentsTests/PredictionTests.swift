@@ -21,7 +21,7 @@ final class PredictionTests: XCTestCase {
         try Self.sweep.write(to: specURL, atomically: true, encoding: .utf8)
         let store = ResultStore(root: folder.file("results"))
         let spec = try SpecLoader.load(specURL)
-        let runner = SweepRunner(spec: spec, store: store, baseDirectory: folder.url, progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: spec, store: store, progress: ProgressPrinter(enabled: false))
         let records = try runner.run(filter: try CellFilter("method=lora"))
         XCTAssertEqual(records.map(\.status), [.done])
         XCTAssertTrue(Self.sweep.contains("preprocessing: {spacing"))

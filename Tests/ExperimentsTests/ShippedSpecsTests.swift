@@ -1,3 +1,4 @@
+import ConfigDecoding
 import Experiments
 import Foundation
 import XCTest

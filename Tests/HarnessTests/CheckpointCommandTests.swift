@@ -1,19 +1,11 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `harness checkpoint inspect|convert` on the shared PyTorch fixtures, and `harness predict --weights`
 /// with a converted checkpoint on MSD images.
 final class CheckpointCommandTests: XCTestCase {
-    private var shared: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared")
-    }
-
-    private func fixture(_ name: String) throws -> URL {
-        let url = shared.appendingPathComponent("fixtures/checkpoints/\(name)")
-        guard FileManager.default.fileExists(atPath: url.path) else { throw XCTSkip("\(url.path) is absent") }
-        return url
-    }
+    private func fixture(_ name: String) throws -> URL { try SharedData.fixture("checkpoints/\(name)") }
 
     /// configs.json's entry for `name`, as a backbone config.json.
     private func config(for name: String, in folder: URL) throws -> URL {
@@ -65,9 +57,7 @@ final class CheckpointCommandTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/hippopeft-evil-ran"))
 
         // predict with the .pth itself as weights, on two MSD images.
-        let msd = ProcessInfo.processInfo.environment["HIPPOPEFT_DATA"].map { URL(fileURLWithPath: $0) }
-            ?? shared.appendingPathComponent("data")
-        let imagesFolder = msd.appendingPathComponent("msd-hippocampus/imagesTr")
+        let imagesFolder = SharedData.root.appendingPathComponent("msd-hippocampus/imagesTr")
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: imagesFolder.path).filter({ $0.hasSuffix(".nii.gz") }).sorted().prefix(2),
               names.count == 2 else { throw XCTSkip("MSD images absent at \(imagesFolder.path)") }
         let out = folder.appendingPathComponent("predicted")

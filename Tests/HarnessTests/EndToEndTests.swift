@@ -1,3 +1,4 @@
+import ConfigDecoding
 import Foundation
 import XCTest
 

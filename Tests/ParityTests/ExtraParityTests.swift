@@ -1,5 +1,6 @@
 import Backbones
 import Foundation
+import Parity
 import XCTest
 
 /// Runs every parity fixture found through `HIPPOPEFT_EXTRA_FIXTURES`: a colon-separated list of

@@ -1,22 +1,13 @@
 import Backbones
 import Foundation
+import Parity
 import Tensors
+import TestSupport
 import XCTest
-
-/// The shared fixtures folder: $HIPPOPEFT_SHARED, else ../shared beside the package.
-func sharedFolder() -> URL {
-    if let path = ProcessInfo.processInfo.environment["HIPPOPEFT_SHARED"] { return URL(fileURLWithPath: path) }
-    return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared")
-}
 
 final class ParityTests: XCTestCase {
     private func fixture(_ name: String) throws -> URL {
-        let folder = sharedFolder().appendingPathComponent("fixtures/parity/\(name)")
-        guard FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) else {
-            throw XCTSkip("parity fixture \(folder.path) is absent")
-        }
-        return folder
+        try SharedData.fixture("parity/\(name)")
     }
 
     private func check(_ name: String) throws {

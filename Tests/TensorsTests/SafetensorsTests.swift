@@ -1,27 +1,14 @@
 import Foundation
 import XCTest
 import Tensors
+import TestSupport
 
 final class SafetensorsTests: XCTestCase {
 
     // MARK: Helpers
 
-    /// `../shared` next to the package root, or `$HIPPOPEFT_SHARED`.
-    static var sharedFolder: URL {
-        if let path = ProcessInfo.processInfo.environment["HIPPOPEFT_SHARED"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
-    }
-
     func fixture(_ model: String, _ file: String) throws -> URL {
-        let url = Self.sharedFolder.appendingPathComponent("fixtures/parity/\(model)/\(file)")
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw XCTSkip("parity fixture \(url.path) is absent (set HIPPOPEFT_SHARED to the shared folder); skipping")
-        }
-        return url
+        try SharedData.fixture("parity/\(model)/\(file)")
     }
 
     var folder: URL!
@@ -121,7 +108,7 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(expected["grad.vit.blocks.0.attn.qkv.weight"]?.shape, [144, 48])
     }
 
-    func testSwinUNETRFixtureWeightsAndLoadTime() throws {
+    func testSwinUNETRFixtureWeights() throws {
         let url = try fixture("swinunetr-tiny", "weights.safetensors")
         _ = try SafetensorsArchive.read(contentsOf: url)  // warm the page cache
         var best = Double.infinity
@@ -132,9 +119,8 @@ final class SafetensorsTests: XCTestCase {
             best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let size = (try FileManager.default.attributesOfItem(atPath: url.path)[.size] as? Int) ?? 0
-        print(String(format: "swinunetr-tiny/weights.safetensors (%.1f MB, %d tensors): best of 3 loads %.1f ms",
+        print(String(format: "swinunetr-tiny/weights.safetensors (%.1f MB, %d tensors): best of 3 loads %.1f ms (printed, never asserted)",
                      Double(size) / 1e6, archive.entries.count, best * 1e3))
-        XCTAssertLessThan(best, 1.0)
 
         XCTAssertEqual(archive.entries.count, 159)
         XCTAssertEqual(archive.entries.reduce(0) { $0 + $1.tensor.count }, 5_019_256)

@@ -1,17 +1,36 @@
 import Foundation
 import XCTest
 
-/// Where the shared data lives: $HIPPOPEFT_DATA, else ../shared/data next to the package root.
+/// The one locator of what tests read from `../shared`: the data ($HIPPOPEFT_DATA, else
+/// ../shared/data) and the fixtures ($HIPPOPEFT_SHARED, else ../shared), both beside the package root.
 public enum SharedData {
+    static let packageRoot = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()   // TestSupport
+        .deletingLastPathComponent()   // Tests
+        .deletingLastPathComponent()   // package root
+
+    /// The shared folder (fixtures, data): $HIPPOPEFT_SHARED, else ../shared next to the package root.
+    public static var shared: URL {
+        if let path = ProcessInfo.processInfo.environment["HIPPOPEFT_SHARED"], !path.isEmpty {
+            return URL(fileURLWithPath: path)
+        }
+        return packageRoot.appendingPathComponent("../shared").standardizedFileURL
+    }
+
     public static var root: URL {
         if let path = ProcessInfo.processInfo.environment["HIPPOPEFT_DATA"], !path.isEmpty {
             return URL(fileURLWithPath: path)
         }
-        let packageRoot = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent()   // TestSupport
-            .deletingLastPathComponent()   // Tests
-            .deletingLastPathComponent()   // package root
-        return packageRoot.appendingPathComponent("../shared/data").standardizedFileURL
+        return shared.appendingPathComponent("data")
+    }
+
+    /// `shared/fixtures/<relative>`, or an XCTSkip saying where it was looked for.
+    public static func fixture(_ relative: String) throws -> URL {
+        let url = shared.appendingPathComponent("fixtures").appendingPathComponent(relative)
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw XCTSkip("fixture \(url.path) is absent; set HIPPOPEFT_SHARED to the folder that holds fixtures/ to run this test")
+        }
+        return url
     }
 
     /// The MSD Task04 folder, or an XCTSkip saying where it was looked for.

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import TestSupport
 import Volumes
 
 /// Reference values from medpy / SimpleITK / DeepMind surface-distance / MONAI for 45 mask pairs
@@ -20,22 +21,9 @@ final class MetricsFixtureTests: XCTestCase {
         isRatio(name) ? 1e-4 * abs(r) + 1e-9 : 1e-3 * abs(r) + 1e-6
     }
 
-    static var sharedDirectory: URL {
-        if let env = ProcessInfo.processInfo.environment["HIPPOPEFT_SHARED"], !env.isEmpty {
-            return URL(fileURLWithPath: env)
-        }
-        // <package root>/Tests/VolumesTests/<this file> → <package root>/../shared
-        return URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared")
-    }
-
     func testFixtureCasesMatchReferenceLibraries() throws {
-        let fixtures = Self.sharedDirectory.appendingPathComponent("fixtures/metrics")
-        let expectedURL = fixtures.appendingPathComponent("expected.json")
-        guard FileManager.default.fileExists(atPath: expectedURL.path) else {
-            throw XCTSkip("metric fixtures not found at \(expectedURL.path); set HIPPOPEFT_SHARED to the shared directory")
-        }
+        let fixtures = try SharedData.fixture("metrics")
+        let expectedURL = try SharedData.fixture("metrics/expected.json")
         let root = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: expectedURL)) as? [String: Any])
         let cases = try XCTUnwrap(root["cases"] as? [String: Any])
         XCTAssertFalse(cases.isEmpty)

@@ -1,3 +1,5 @@
+import ConfigDecoding
+
 /// MONAI's `SwinUNETR(...)` constructor arguments, with MONAI's names and defaults.
 public struct SwinUNETRConfig: Codable, Sendable, Equatable {
     public var inChannels: Int

@@ -1,3 +1,5 @@
+import ConfigDecoding
+
 /// MONAI's `UNETR(...)` constructor arguments, with MONAI's names and defaults.
 public struct UNETRConfig: Codable, Sendable, Equatable {
     public var inChannels: Int

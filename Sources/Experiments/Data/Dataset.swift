@@ -94,9 +94,6 @@ public final class Dataset: Sendable {
     /// Every usable case, prepared.
     public func preparedAll() throws -> [PreparedCase] { try prepared(caseIDs) }
 
-    /// Drops the cached cases.
-    public func clearCache() { cache.withLock { $0.removeAll() } }
-
     private static func hint(_ spec: DatasetSpec, _ scan: DatasetScan) -> String {
         let skips = scan.skipped.isEmpty ? "" : " (\(scan.skipped.count) file(s) skipped, e.g. \(scan.skipped[0]))"
         switch spec.layout {

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 
 /// The `evaluation:` section of a spec: how test volumes are predicted and post-processed.
 public struct EvaluationSettings: Codable, Sendable, Equatable {

@@ -32,8 +32,7 @@ public struct PredictionModel {
         }
         let specURL = URL(fileURLWithPath: manifest.specPath)
         let spec = try SpecLoader.load(specURL)
-        let runner = SweepRunner(spec: spec, store: store, baseDirectory: specURL.deletingLastPathComponent(),
-                                 progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: spec, store: store, progress: ProgressPrinter(enabled: false))
         guard let cell = try runner.cells().first(where: { $0.key == key }) else {
             throw PredictionError.badInput("\(file): spec \(manifest.specPath) has no cell \(key) any more (was it edited?)")
         }

@@ -14,11 +14,6 @@ public struct ReportOrder: Sendable, Equatable {
         self.methods = methods
     }
 
-    /// The spec's own order (what `harness run` passes).
-    public init(spec: ExperimentSpec) {
-        self.init(backbones: spec.backbones.map(\.label), datasets: spec.datasets.map(\.name), methods: spec.methods.map(\.label))
-    }
-
     /// `listed` first, then the rest of `seen` in order of first appearance, without repeats.
     func arrange(_ listed: [String], _ seen: [String]) -> [String] {
         var out: [String] = []

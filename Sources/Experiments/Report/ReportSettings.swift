@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 
 /// The `report:` section: which files `run` and `report` write, and the reference of the tests.
 public struct ReportSettings: Codable, Sendable, Equatable {

@@ -2,7 +2,7 @@ import Foundation
 
 extension DatasetSpec {
     /// Problems visible without scanning: a missing root folder or list file.
-    func validate(baseDirectory: URL?) -> [(path: [String], message: String)] {
+    func validate() -> [(path: [String], message: String)] {
         guard layout != .synthetic else { return [] }
         guard let root else { return [(["root"], "layout \(layout.rawValue) needs a `root` folder")] }
         var isDirectory: ObjCBool = false

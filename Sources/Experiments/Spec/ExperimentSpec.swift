@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Foundation
 import PEFTMethods
 
@@ -54,7 +55,7 @@ public struct ExperimentSpec: Decodable, Sendable {
     }
 
     /// Problems that decoding cannot see, each with the path of the field to fix.
-    public func validate(baseDirectory: URL?) -> [(path: [String], message: String)] {
+    public func validate() -> [(path: [String], message: String)] {
         var problems: [(path: [String], message: String)] = []
         func duplicates(_ labels: [String]) -> [String] {
             Dictionary(grouping: labels, by: { $0 }).filter { $0.value.count > 1 }.keys.sorted()
@@ -74,7 +75,7 @@ public struct ExperimentSpec: Decodable, Sendable {
             switch backbone.pretrained {
             case .weights(let file):
                 // A regular file only: the cell key digests it, and /dev/zero or a FIFO never ends.
-                let target = resolve(file, baseDirectory).resolvingSymlinksInPath().path
+                let target = resolve(file).resolvingSymlinksInPath().path
                 let attributes = try? FileManager.default.attributesOfItem(atPath: target)
                 if attributes == nil {
                     problems.append((path + ["pretrained"], "weights file \(file) does not exist"))
@@ -87,16 +88,21 @@ public struct ExperimentSpec: Decodable, Sendable {
             }
         }
         for (i, dataset) in datasets.enumerated() {
-            for problem in dataset.validate(baseDirectory: baseDirectory) {
+            for problem in dataset.validate() {
                 problems.append((["datasets", "[\(i)]"] + problem.path, problem.message))
             }
         }
         return problems
     }
 
+    /// The spec's own order of report rows (the report knows labels, never the spec).
+    public var reportOrder: ReportOrder {
+        ReportOrder(backbones: backbones.map(\.label), datasets: datasets.map(\.name), methods: methods.map(\.label))
+    }
+
     /// A path from the spec: absolute, or relative to the working directory (like `${HIPPOPEFT_DATA}`
     /// paths, which CI sets relative to the repository).
-    public func resolve(_ path: String, _ baseDirectory: URL? = nil) -> URL { URL(fileURLWithPath: path) }
+    public func resolve(_ path: String) -> URL { URL(fileURLWithPath: path) }
 }
 
 /// One backbone of the study and where its starting weights come from.

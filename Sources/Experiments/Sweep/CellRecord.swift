@@ -70,13 +70,6 @@ public struct CellRecord: Codable, Sendable {
     public func mean(_ metric: MetricName) -> Double? { values(metric).mean }
 
     public func values(_ metric: MetricName) -> [Double] { cases.compactMap { $0.metrics.all[metric] } }
-
-    /// The record without its timings, for comparisons between runs.
-    public var withoutTiming: CellRecord {
-        var copy = self
-        copy.timing = nil
-        return copy
-    }
 }
 
 extension Array where Element == Double {

@@ -20,6 +20,10 @@ public struct ResultStore: Sendable {
 
     public init(root: URL) { self.root = root }
 
+    /// Where a spec's results go when no folder is named: results/<spec name>, relative to the
+    /// working directory (the one default of every command that takes a spec).
+    public static func defaultRoot(specName: String) -> URL { URL(fileURLWithPath: "results/\(specName)") }
+
     public var cells: URL { root.appendingPathComponent("cells") }
     public var claims: URL { root.appendingPathComponent("claims") }
     public var work: URL { root.appendingPathComponent("work") }

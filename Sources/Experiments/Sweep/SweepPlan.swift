@@ -38,9 +38,9 @@ public struct SweepPlan: Codable, Sendable {
     /// Training steps of the pending cells, for a cost at any measured step time (docs/REPRODUCING.md).
     public var pendingTrainingSteps: Int { cells.filter { !$0.done }.compactMap(\.trainingSteps).reduce(0, +) }
 
-    public static func make(spec: ExperimentSpec, store: ResultStore, baseDirectory: URL?, measure: Bool,
+    public static func make(spec: ExperimentSpec, store: ResultStore, measure: Bool,
                             log: (String) -> Void) throws -> SweepPlan {
-        let runner = SweepRunner(spec: spec, store: store, baseDirectory: baseDirectory, progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: spec, store: store, progress: ProgressPrinter(enabled: false))
         let cells = try runner.cells()
         // Before any model is built or timed: a budget a data set cannot give refuses the whole plan.
         try BudgetCheck.verify(cells: cells, training: spec.training, open: runner.dataset)

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Foundation
 import PEFTMethods
 import Tensors
@@ -10,15 +11,13 @@ import Tensors
 public final class SweepRunner {
     public let spec: ExperimentSpec
     public let store: ResultStore
-    public let baseDirectory: URL?
     private var datasets: [String: Dataset] = [:]
     private var startingWeights: [String: Result<URL?, any Error>] = [:]
     private let progress: ProgressPrinter
 
-    public init(spec: ExperimentSpec, store: ResultStore, baseDirectory: URL?, progress: ProgressPrinter = ProgressPrinter()) {
+    public init(spec: ExperimentSpec, store: ResultStore, progress: ProgressPrinter = ProgressPrinter()) {
         self.spec = spec
         self.store = store
-        self.baseDirectory = baseDirectory
         self.progress = progress
     }
 
@@ -133,7 +132,7 @@ public final class SweepRunner {
         switch backbone.pretrained {
         case .none: return "random"
         case .weights(let path):
-            let url = spec.resolve(path, baseDirectory)
+            let url = spec.resolve(path)
             return "weights:" + (fileDigest(url) ?? path)
         case .pretraining:
             return "pretraining:" + pretrainingKey(backbone)
@@ -155,7 +154,7 @@ public final class SweepRunner {
         let result = Result<URL?, any Error> {
             switch backbone.pretrained {
             case .none: return nil
-            case .weights(let path): return spec.resolve(path, baseDirectory)
+            case .weights(let path): return spec.resolve(path)
             case .pretraining: return try pretrain(backbone)
             }
         }

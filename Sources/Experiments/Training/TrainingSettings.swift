@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// The `training:` section of a spec. Sizes are in NIfTI axis order (i, j, k).

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// What stays trainable besides a method's own parameters (METHODS.md): the papers' decoder

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// AdaptFormer (Chen et al. 2022): a parallel bottleneck beside each MLP block,

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// Adapter (Houlsby et al. 2019): a serial bottleneck z + Up(act(Down(z))) after the attention block

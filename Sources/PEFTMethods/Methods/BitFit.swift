@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// BitFit (Ben Zaken et al. 2022): every bias trains, plus the head.

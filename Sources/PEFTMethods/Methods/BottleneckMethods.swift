@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// The options shared by the Parallel, Sequential and CPS baselines of the HyPS figure. The branch's

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// HyPS (arXiv 2409.00884), paper variant: for every linear layer of the transformer encoder, SVD

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// LoRA (Hu et al. 2021): h = W x + (α/r) B A dropout(x), A Kaiming-uniform, B zero.

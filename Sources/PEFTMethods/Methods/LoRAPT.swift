@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// LoRA-PT (arXiv 2407.11292), paper variant: the transformer's weights are stacked into third-order

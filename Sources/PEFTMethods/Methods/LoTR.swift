@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// Factors A [m, r] and B [n, r] shared by every adapted layer of one shape and role.

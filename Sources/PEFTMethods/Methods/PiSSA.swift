@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// PiSSA (Meng et al. 2024): the principal r singular triplets of W become the trainable factors

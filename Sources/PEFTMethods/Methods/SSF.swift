@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// y = γ ⊙ base(x) + β over the last (channel) axis; γ = 1, β = 0 at initialisation.

@@ -450,24 +450,6 @@ extension Kernels {
                       accumulate: accumulate)
     }
 
-    /// out[j · stride + r] (=|+=) tile[r][j] for r < rows, j < columns: a tile of positions × channels
-    /// written into channel planes.
-    @inline(__always)
-    static func storeColumns(_ t: Tile6x16, _ out: UnsafeMutablePointer<Float>, rows: Int, columns: Int,
-                             stride: Int, accumulate: Bool) {
-        for r in 0..<rows {
-            let (lo, hi) = t.row(r)
-            let o = out + r
-            if accumulate {
-                for j in 0..<min(columns, 8) { o[j * stride] += lo[j] }
-                if columns > 8 { for j in 8..<columns { o[j * stride] += hi[j - 8] } }
-            } else {
-                for j in 0..<min(columns, 8) { o[j * stride] = lo[j] }
-                if columns > 8 { for j in 8..<columns { o[j * stride] = hi[j - 8] } }
-            }
-        }
-    }
-
     /// acc[k, o] += Σ_pos in[base(pos) + offsets[k]] · grad[pos, o] over the output grid, with grad a
     /// channels-last volume (`gradLayout`, whose `before` padding locates position (0, 0, 0)) and
     /// acc [k, blocks.padded]. Parts of the grid sum private accumulators (`Parallel.reduce`).

@@ -94,11 +94,6 @@ extension Kernels {
         parallelMap(n) { r in for i in r { dst[i] += src[i] } }
     }
 
-    /// dst += alpha · src
-    public static func axpy(_ alpha: Float, _ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
-        parallelMap(n) { r in for i in r { dst[i] += alpha * src[i] } }
-    }
-
     public static func scale(_ p: UnsafeMutablePointer<Float>, by s: Float, count n: Int) {
         parallelMap(n) { r in for i in r { p[i] *= s } }
     }

@@ -136,11 +136,11 @@ public struct SafetensorsArchive {
         let dataSize = bytes.count - dataStart
 
         // Parse and check the header.
-        let root: JSONValue
+        let root: HeaderJSONValue
         do {
-            var parser = JSONParser(bytes: headerBytes)
+            var parser = HeaderJSONParser(bytes: headerBytes)
             root = try parser.parseDocument()
-        } catch let failure as JSONParser.Failure {
+        } catch let failure as HeaderJSONParser.Failure {
             throw SafetensorsError.malformedHeader(file: file, reason: "not valid JSON: \(failure.message)")
         }
         guard case .object(let members) = root else {
@@ -201,7 +201,7 @@ public struct SafetensorsArchive {
         return SafetensorsArchive(entries: entries, metadata: metadata)
     }
 
-    private static func parseMetadata(_ value: JSONValue, file: String) throws -> [String: String] {
+    private static func parseMetadata(_ value: HeaderJSONValue, file: String) throws -> [String: String] {
         guard case .object(let members) = value else {
             throw SafetensorsError.malformedHeader(file: file, reason: "__metadata__ is not an object of strings")
         }
@@ -218,12 +218,12 @@ public struct SafetensorsArchive {
         return metadata
     }
 
-    private static func parseTensorInfo(name: String, _ value: JSONValue, file: String, dataSize: Int) throws -> Layout {
+    private static func parseTensorInfo(name: String, _ value: HeaderJSONValue, file: String, dataSize: Int) throws -> Layout {
         func malformed(_ reason: String) -> SafetensorsError {
             .malformedHeader(file: file, reason: "tensor '\(name)': \(reason)")
         }
         guard case .object(let fields) = value else { throw malformed("its entry is not an object") }
-        var dtypeValue: JSONValue?, shapeValue: JSONValue?, offsetsValue: JSONValue?
+        var dtypeValue: HeaderJSONValue?, shapeValue: HeaderJSONValue?, offsetsValue: HeaderJSONValue?
         for (key, field) in fields {
             switch key {
             case "dtype": dtypeValue = field
@@ -480,22 +480,6 @@ private func bfloat16Bits(_ value: Float) -> UInt16 {
     return UInt16(truncatingIfNeeded: (bits &+ rounding) >> 16)
 }
 
-private func jsonString(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
-}
-
 #if canImport(Glibc)
 private let posixWrite = Glibc.write
 #elseif canImport(Darwin)
@@ -518,268 +502,6 @@ private struct Writer {
             }
             pointer += written
             remaining -= written
-        }
-    }
-}
-
-// MARK: Errors
-
-/// What is wrong with a safetensors file, in one line that names the file.
-public enum SafetensorsError: Error, CustomStringConvertible, Equatable {
-    case cannotRead(file: String, reason: String)
-    /// Fewer than the 8 bytes of the header length.
-    case fileTooShort(file: String, byteCount: Int)
-    /// The header length is larger than the file or than `SafetensorsArchive.maximumHeaderLength`.
-    case headerLengthInvalid(file: String, headerLength: UInt64, fileSize: Int)
-    /// Not JSON, not an object, or a tensor entry without dtype/shape/data_offsets of the right types.
-    case malformedHeader(file: String, reason: String)
-    case unknownDType(file: String, tensor: String, dtype: String)
-    /// A negative dimension, or an element or byte count that overflows.
-    case invalidShape(file: String, tensor: String, reason: String)
-    /// `end - begin` differs from elements × dtype size.
-    case sizeMismatch(file: String, tensor: String, shape: [Int], dtype: SafetensorsDType, expectedBytes: Int, actualBytes: Int)
-    /// Offsets decreasing or past the end of the data section.
-    case invalidOffsets(file: String, tensor: String, begin: Int, end: Int, dataSize: Int)
-    case overlappingData(file: String, tensor: String, other: String)
-    /// A hole between tensors or bytes after the last one.
-    case dataNotContiguous(file: String, reason: String)
-    case duplicateName(file: String, tensor: String)
-    /// An integer too large for exact Float32 (reading), or a value the target dtype cannot hold (writing).
-    case valueNotRepresentable(file: String, tensor: String, dtype: SafetensorsDType, value: String)
-    case cannotWrite(file: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .cannotRead(let file, let reason):
-            return "\(file): cannot read: \(reason)"
-        case .fileTooShort(let file, let byteCount):
-            return "\(file): only \(byteCount) bytes; a safetensors file starts with an 8-byte header length (truncated or not a safetensors file?)"
-        case .headerLengthInvalid(let file, let headerLength, let fileSize):
-            let limit = SafetensorsArchive.maximumHeaderLength
-            let why = headerLength > UInt64(limit)
-                ? "more than the \(limit)-byte limit" : "more than the \(max(fileSize - 8, 0)) bytes that follow it"
-            return "\(file): header length \(headerLength) is \(why) (truncated or not a safetensors file?)"
-        case .malformedHeader(let file, let reason):
-            return "\(file): malformed header: \(reason)"
-        case .unknownDType(let file, let tensor, let dtype):
-            let known = SafetensorsDType.allCases.map(\.rawValue).joined(separator: ", ")
-            return "\(file): tensor '\(tensor)' has unsupported dtype '\(dtype)' (supported: \(known))"
-        case .invalidShape(let file, let tensor, let reason):
-            return "\(file): tensor '\(tensor)' has an invalid shape: \(reason)"
-        case .sizeMismatch(let file, let tensor, let shape, let dtype, let expectedBytes, let actualBytes):
-            return "\(file): tensor '\(tensor)' of shape \(shape) and dtype \(dtype.rawValue) needs \(expectedBytes) bytes but its data_offsets span \(actualBytes)"
-        case .invalidOffsets(let file, let tensor, let begin, let end, let dataSize):
-            let why = begin < 0 ? "a negative offset" : begin > end ? "begin after end"
-                : "outside the \(dataSize)-byte data section (truncated file?)"
-            return "\(file): tensor '\(tensor)' has data_offsets [\(begin), \(end)]: \(why)"
-        case .overlappingData(let file, let tensor, let other):
-            return "\(file): the data of tensor '\(tensor)' overlaps that of '\(other)'"
-        case .dataNotContiguous(let file, let reason):
-            return "\(file): the data section is not exactly covered by the tensors: \(reason)"
-        case .duplicateName(let file, let tensor):
-            return "\(file): the tensor name '\(tensor)' appears more than once"
-        case .valueNotRepresentable(let file, let tensor, let dtype, let value):
-            return "\(file): tensor '\(tensor)' (\(dtype.rawValue)): \(value)"
-        case .cannotWrite(let file, let reason):
-            return "\(file): cannot write: \(reason)"
-        }
-    }
-}
-
-// MARK: A strict JSON reader for the header
-
-/// A parsed JSON value. Objects keep their members in order, duplicates included, so the caller can
-/// report a repeated tensor name; numbers keep their text so integers are read exactly.
-private enum JSONValue {
-    case object([(key: String, value: JSONValue)])
-    case array([JSONValue])
-    case string(String)
-    case number(String)
-    case bool(Bool)
-    case null
-}
-
-/// RFC 8259 JSON over raw bytes, with a nesting limit so no input can exhaust the stack.
-private struct JSONParser {
-    struct Failure: Error { var message: String }
-
-    let bytes: UnsafeRawBufferPointer
-    var index = 0
-    var depth = 0
-    static let maximumDepth = 64
-
-    init(bytes: UnsafeRawBufferPointer) { self.bytes = bytes }
-
-    mutating func parseDocument() throws -> JSONValue {
-        skipWhitespace()
-        let value = try parseValue()
-        skipWhitespace()
-        guard index == bytes.count else { throw fail("unexpected data after the JSON value") }
-        return value
-    }
-
-    private func fail(_ message: String) -> Failure { Failure(message: "\(message) at byte \(index) of the header") }
-
-    private var current: UInt8? { index < bytes.count ? bytes[index] : nil }
-
-    private mutating func skipWhitespace() {
-        while let byte = current, byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
-    }
-
-    private mutating func expect(_ literal: StaticString) throws {
-        let text = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
-        guard bytes.count - index >= text.count else { throw fail("unexpected end") }
-        for k in 0..<text.count where bytes[index + k] != text[k] { throw fail("invalid literal") }
-        index += text.count
-    }
-
-    private mutating func parseValue() throws -> JSONValue {
-        guard let byte = current else { throw fail("unexpected end") }
-        switch byte {
-        case UInt8(ascii: "{"): return try parseObject()
-        case UInt8(ascii: "["): return try parseArray()
-        case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expect("null"); return .null
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw fail("unexpected character '\(Character(Unicode.Scalar(byte)))'")
-        }
-    }
-
-    private mutating func enter() throws {
-        depth += 1
-        guard depth <= Self.maximumDepth else { throw fail("nesting deeper than \(Self.maximumDepth) levels") }
-    }
-
-    private mutating func parseObject() throws -> JSONValue {
-        try enter()
-        defer { depth -= 1 }
-        index += 1  // {
-        var members: [(key: String, value: JSONValue)] = []
-        skipWhitespace()
-        if current == UInt8(ascii: "}") { index += 1; return .object(members) }
-        while true {
-            skipWhitespace()
-            guard current == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            let key = try parseString()
-            skipWhitespace()
-            guard current == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            index += 1
-            skipWhitespace()
-            members.append((key, try parseValue()))
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"): index += 1; return .object(members)
-            default: throw fail("expected ',' or '}'")
-            }
-        }
-    }
-
-    private mutating func parseArray() throws -> JSONValue {
-        try enter()
-        defer { depth -= 1 }
-        index += 1  // [
-        var items: [JSONValue] = []
-        skipWhitespace()
-        if current == UInt8(ascii: "]") { index += 1; return .array(items) }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue())
-            skipWhitespace()
-            switch current {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"): index += 1; return .array(items)
-            default: throw fail("expected ',' or ']'")
-            }
-        }
-    }
-
-    private mutating func parseNumber() throws -> String {
-        let start = index
-        func digits() -> Int {
-            let from = index
-            while let byte = current, byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") { index += 1 }
-            return index - from
-        }
-        if current == UInt8(ascii: "-") { index += 1 }
-        if current == UInt8(ascii: "0") {
-            index += 1
-        } else {
-            guard digits() > 0 else { throw fail("invalid number") }
-        }
-        if current == UInt8(ascii: ".") {
-            index += 1
-            guard digits() > 0 else { throw fail("invalid number") }
-        }
-        if current == UInt8(ascii: "e") || current == UInt8(ascii: "E") {
-            index += 1
-            if current == UInt8(ascii: "+") || current == UInt8(ascii: "-") { index += 1 }
-            guard digits() > 0 else { throw fail("invalid number") }
-        }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-    }
-
-    private mutating func parseHex4() throws -> UInt32 {
-        guard bytes.count - index >= 4 else { throw fail("truncated \\u escape") }
-        var value: UInt32 = 0
-        for _ in 0..<4 {
-            let byte = bytes[index]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = byte - UInt8(ascii: "A") + 10
-            default: throw fail("invalid \\u escape")
-            }
-            value = value << 4 | UInt32(digit)
-            index += 1
-        }
-        return value
-    }
-
-    private mutating func parseString() throws -> String {
-        index += 1  // opening quote
-        var utf8: [UInt8] = []
-        while true {
-            guard let byte = current else { throw fail("unterminated string") }
-            index += 1
-            switch byte {
-            case UInt8(ascii: "\""):
-                guard let text = String(validating: utf8, as: UTF8.self) else { throw fail("string is not valid UTF-8") }
-                return text
-            case UInt8(ascii: "\\"):
-                guard let escape = current else { throw fail("unterminated escape") }
-                index += 1
-                switch escape {
-                case UInt8(ascii: "\""): utf8.append(0x22)
-                case UInt8(ascii: "\\"): utf8.append(0x5C)
-                case UInt8(ascii: "/"): utf8.append(0x2F)
-                case UInt8(ascii: "b"): utf8.append(0x08)
-                case UInt8(ascii: "f"): utf8.append(0x0C)
-                case UInt8(ascii: "n"): utf8.append(0x0A)
-                case UInt8(ascii: "r"): utf8.append(0x0D)
-                case UInt8(ascii: "t"): utf8.append(0x09)
-                case UInt8(ascii: "u"):
-                    var code = try parseHex4()
-                    if (0xD800...0xDBFF).contains(code) {
-                        guard bytes.count - index >= 2, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
-                        else { throw fail("unpaired surrogate in \\u escape") }
-                        index += 2
-                        let low = try parseHex4()
-                        guard (0xDC00...0xDFFF).contains(low) else { throw fail("unpaired surrogate in \\u escape") }
-                        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                    }
-                    guard let scalar = Unicode.Scalar(code) else { throw fail("unpaired surrogate in \\u escape") }
-                    utf8.append(contentsOf: String(Character(scalar)).utf8)
-                default: throw fail("invalid escape")
-                }
-            case 0..<0x20:
-                throw fail("control character in string")
-            default:
-                utf8.append(byte)
-            }
         }
     }
 }

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 
 /// One data set as users write it in a spec's `datasets:` list.
 ///

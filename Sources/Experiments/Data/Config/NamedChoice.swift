@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 
 /// A string-valued option decoded with a "did you mean" when the value is not one of the choices
 /// (synthesised Codable for enums only says "invalid String value"). Used by the data spec's enums.

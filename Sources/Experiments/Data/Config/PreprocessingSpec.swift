@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 
 /// How each case is prepared before training and inference, in this order: orientation, resampling,
 /// percentile clipping, intensity normalisation, fixed box, crop, pad. All sizes are in NIfTI axis

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 
 /// How many cases a split gets: a count (`5`) or a fraction of the usable cases (`0.1`, below 1).
 public enum SplitSize: Codable, Sendable, Equatable, CustomStringConvertible {

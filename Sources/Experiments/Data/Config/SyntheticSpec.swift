@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 
 /// The built-in synthetic data sets (layout `synthetic`), generated on demand and identical for the
 /// same seed.

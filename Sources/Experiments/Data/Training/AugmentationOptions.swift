@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 
 /// Training patches and their augmentation (MONAI `RandCropByPosNegLabel` / nnU-Net oversampling,
 /// `RandFlip`, `RandScaleIntensity`, `RandStdShiftIntensity`), or the authors' uniform crops and
