@@ -420,6 +420,11 @@ public struct SegmentationSourceSpec: Decodable, Sendable {
     public var datasets: [String]?
     public var seeds: [UInt64]?
 
+    /// The sweep's results folder: `results`, else the default of every command (`ResultStore.defaultRoot`).
+    func store(sweep: ExperimentSpec) -> ResultStore {
+        ResultStore(root: results.map { URL(fileURLWithPath: $0) } ?? ResultStore.defaultRoot(specName: sweep.name))
+    }
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case spec, results, budget, budgets, methods, backbone, backbones, dataset, datasets, seed, seeds
     }

@@ -38,12 +38,12 @@ struct Slurm: ParsableCommand {
                 print("every cell of \(experiment.name) is done; nothing to submit")
                 return
             }
-            var options = SlurmPlan.Options()
-            (options.partition, options.time, options.cpusPerTask, options.memory, options.account, options.extra) =
+            var batch = SlurmPlan.Options()
+            (batch.partition, batch.time, batch.cpusPerTask, batch.memory, batch.account, batch.extra) =
                 (partition, time, cpusPerTask, mem, account, sbatchOptions)
             let executable = harness ?? URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
             let plan = try SlurmPlan.write(specPath: options.specURL.path, store: store, pending: pending,
-                                           needsPretraining: runner.needsPretraining(), harness: executable, options: options)
+                                           needsPretraining: runner.needsPretraining(), harness: executable, options: batch)
             print("\(pending.count) pending cell(s) of \(cells.count): \(plan.arrayScript.path)")
             if let pretraining = plan.pretrainingScript { print("pre-training job: \(pretraining.path)") }
             guard submit else {

@@ -93,7 +93,7 @@ public struct HippocampusSubject: Codable, Sendable, Equatable {
 /// subjects; compare volumes relative to the nominal ones.
 public enum SyntheticHippocampus {
     /// Base hippocampus dimensions at scale 1 (mm): length and head, body, tail radii.
-    static let baseLength = 24.0
+    package static let baseLength = 24.0
     static let baseRadii = (head: 4.6, body: 3.0, tail: 1.7)
 
     /// The subject's anatomy drawn from `RandomGenerator(seed:, stream: "synthetic.hippocampus.<style>.<index>")`.
