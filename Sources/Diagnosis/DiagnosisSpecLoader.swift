@@ -16,27 +16,11 @@ public enum DiagnosisSpecLoader {
     public static func parse(_ text: String, file: String = "<spec>",
                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DiagnosisSpec {
         let located = LocatedText(text: text, file: file)
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                // An empty file is every default: the synthetic cohort, reference volumes.
-                return try finish(DiagnosisSpec(), expanded: try Yams.compose(yaml: "{}")!, located: located, environment: environment)
-            }
-            root = node
-        } catch let error as YamlError {
-            throw SpecError([located.issue(for: error)])
+        // An empty file is every default: the synthetic cohort, reference volumes.
+        guard let expanded = try SpecLoader.expandedTree(located, environment: environment) else {
+            return try finish(DiagnosisSpec(), expanded: try Yams.compose(yaml: "{}")!, located: located, environment: environment)
         }
-        var budget = SpecLoader.maximumNodes
-        var issues: [SpecIssue] = []
-        let expanded = try SpecLoader.expand(root, path: [], environment: environment, budget: &budget, issues: &issues,
-                                             located: located)
-        if !issues.isEmpty { throw SpecError(issues) }
-        let spec: DiagnosisSpec
-        do {
-            spec = try YAMLDecoder().decode(DiagnosisSpec.self, from: expanded)
-        } catch let error as DecodingError {
-            throw SpecError([located.issue(for: error, in: expanded)])
-        }
+        let spec = try SpecLoader.decode(DiagnosisSpec.self, from: expanded, located: located)
         return try finish(spec, expanded: expanded, located: located, environment: environment)
     }
 

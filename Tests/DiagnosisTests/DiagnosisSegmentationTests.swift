@@ -1,5 +1,6 @@
 import Diagnosis
 import Foundation
+import TestSupport
 import XCTest
 import Experiments
 import Volumes
@@ -7,23 +8,7 @@ import Volumes
 /// A finished sweep's models segment the cohort: the rebuilt model reproduces the cell's own test
 /// predictions, and a diagnosis study reads the sweep's cells.
 final class DiagnosisSegmentationTests: XCTestCase {
-    /// A sweep small enough for tests: a 16³ UNETR, two training cases, two kept checkpoints.
-    static let tinySweep = """
-    name: tiny-diagnosis
-    seeds: [0]
-    backbone:
-      name: unetr
-      args: {in_channels: 1, out_channels: 2, img_size: [16, 16, 16], feature_size: 4, hidden_size: 24, mlp_dim: 48, num_heads: 2}
-    datasets:
-      - name: toy
-        layout: synthetic
-        synthetic: {kind: hippocampus, style: harp, subjects: 5}
-        split: {validation: 1, test: 2, seed: 0}
-    budgets: [2]
-    methods: [full, lora]
-    training: {epochs: 2, batch_size: 2, validate_every: 0, keep_last: 2}
-    evaluation: {checkpoint: ensemble, min_component: 20}
-    """
+    static let tinySweep = TinySweep.yaml
 
     func testRebuiltModelsReproduceTheCellsPredictionsAndSegmentTheCohort() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("diagnosis-segmentation-\(UUID().uuidString)")
@@ -35,8 +20,7 @@ final class DiagnosisSegmentationTests: XCTestCase {
 
         let sweep = try SpecLoader.load(specURL)
         // Only `full` runs: `lora` stays missing.
-        let runner = SweepRunner(spec: sweep, store: ResultStore(root: results),
-                                 progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: sweep, store: ResultStore(root: results), progress: ProgressPrinter(enabled: false))
         let records = try runner.run(filter: try CellFilter("method=full"))
         XCTAssertEqual(records.map(\.status), [.done])
 

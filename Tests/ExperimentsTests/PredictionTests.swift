@@ -2,14 +2,14 @@ import Foundation
 import TestSupport
 import Volumes
 import XCTest
-@testable import Experiments
+import Experiments
 
 /// `harness predict`'s engine: a finished cell segments MSD images it never saw, each written on its own
 /// grid, with a volumes table that `harness diagnose` reads.
 final class PredictionTests: XCTestCase {
     /// DiagnosisSegmentationTests' tiny sweep with its data resampled to 1.2 mm: predictions must undo
     /// the resampling and the reorientation to land on each MSD image's grid.
-    static let sweep = DiagnosisSegmentationTests.tinySweep
+    static let sweep = TinySweep.yaml
         .replacingOccurrences(of: "name: tiny-diagnosis", with: "name: tiny-predict")
         .replacingOccurrences(of: "    split: {validation: 1, test: 2, seed: 0}",
                               with: "    split: {validation: 1, test: 2, seed: 0}\n    preprocessing: {spacing: [1.2, 1.2, 1.2]}")

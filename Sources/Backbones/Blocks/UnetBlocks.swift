@@ -4,8 +4,6 @@ import Tensors
 final class UnetResBlock: Module {
     let conv1: ConvUnit, conv2: ConvUnit, norm1: ChannelNorm, norm2: ChannelNorm
     let conv3: ConvUnit?, norm3: ChannelNorm?
-    /// MONAI's `lrelu` (no parameters, so not a child).
-    var activation: BlockActivation = BlockActivation.monai
 
     init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, norm: NormKind, rng: inout RandomGenerator) {
         conv1 = ConvUnit(inChannels, outChannels, kernel: kernel, stride: stride, bias: false, rng: &rng)
@@ -22,7 +20,7 @@ final class UnetResBlock: Module {
             + (conv3.map { [("conv3", $0)] } ?? []) + (norm3.map { [("norm3", $0)] } ?? [])
     }
 
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    func callAsFunction(_ x: Tensor, activation: BlockActivation) -> Tensor {
         let out = norm2(conv2(activation(norm1(conv1(x)))))
         var residual = x
         if let conv3, let norm3 { residual = norm3(conv3(x)) }
@@ -33,7 +31,6 @@ final class UnetResBlock: Module {
 /// MONAI `UnetBasicBlock`: conv–norm–lrelu twice.
 final class UnetBasicBlock: Module {
     let conv1: ConvUnit, conv2: ConvUnit, norm1: ChannelNorm, norm2: ChannelNorm
-    var activation: BlockActivation = BlockActivation.monai
 
     init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, norm: NormKind, rng: inout RandomGenerator) {
         conv1 = ConvUnit(inChannels, outChannels, kernel: kernel, stride: stride, bias: false, rng: &rng)
@@ -44,7 +41,9 @@ final class UnetBasicBlock: Module {
 
     override var children: [(String, Module)] { [("conv1", conv1), ("conv2", conv2), ("norm1", norm1), ("norm2", norm2)] }
 
-    func callAsFunction(_ x: Tensor) -> Tensor { activation(norm2(conv2(activation(norm1(conv1(x)))))) }
+    func callAsFunction(_ x: Tensor, activation: BlockActivation) -> Tensor {
+        activation(norm2(conv2(activation(norm1(conv1(x))))))
+    }
 }
 
 /// A residual or plain double-convolution block (the `res_block` switch).
@@ -60,16 +59,10 @@ final class ConvBlock: Module {
     // Transparent: its block's children sit directly under this key, as in MONAI.
     override var children: [(String, Module)] { residual?.children ?? plain!.children }
 
-    /// The block's activation (both of its uses).
-    var activation: BlockActivation {
-        get { residual?.activation ?? plain!.activation }
-        set {
-            residual?.activation = newValue
-            plain?.activation = newValue
-        }
-    }
+    /// MONAI's `lrelu` of the block (no parameters, so not a child); see `BlockActivation`.
+    var activation = BlockActivation.monai
 
-    func callAsFunction(_ x: Tensor) -> Tensor { residual?(x) ?? plain!(x) }
+    func callAsFunction(_ x: Tensor) -> Tensor { residual?(x, activation: activation) ?? plain!(x, activation: activation) }
 }
 
 /// MONAI `UnetrBasicBlock`: one residual or plain block under the key `layer`.

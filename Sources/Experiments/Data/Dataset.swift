@@ -77,18 +77,7 @@ public final class Dataset: Sendable {
     /// Prepared cases in the order asked, read and preprocessed in parallel on `Parallel.workers`
     /// threads. The first failing case (in that order) is thrown.
     public func prepared(_ ids: [String]) throws -> [PreparedCase] {
-        let results = Mutex<[Int: Result<PreparedCase, any Error>]>([:])
-        let next = Atomic<Int>(0)
-        let workers = min(Parallel.workers, max(ids.count, 1))
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let n = next.add(1, ordering: .relaxed).oldValue
-                guard n < ids.count else { return }
-                let result = Result { try self.prepared(ids[n]) }
-                results.withLock { $0[n] = result }
-            }
-        }
-        return try results.withLock { table in try ids.indices.map { try table[$0]!.get() } }
+        try parallelMap(ids) { try self.prepared($0) }
     }
 
     /// Every usable case, prepared.

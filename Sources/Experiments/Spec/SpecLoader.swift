@@ -35,11 +35,23 @@ public enum SpecLoader {
     public static func parse(_ text: String, file: String = "<spec>",
                              environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ExperimentSpec {
         let located = LocatedText(text: text, file: file)
+        guard let expanded = try expandedTree(located, environment: environment) else {
+            throw SpecError([SpecIssue(file: file, path: "", message: "the spec is empty")])
+        }
+        let spec = try decode(ExperimentSpec.self, from: expanded, located: located)
+        let problems = spec.validate()
+        if !problems.isEmpty {
+            throw SpecError(problems.map { problem in located.issue(at: problem.path, in: expanded, message: problem.message) })
+        }
+        return spec
+    }
+
+    /// The YAML tree of a spec's text with `${VAR}` expanded and aliases bounded, or nil for an empty
+    /// document; syntax errors and unset variables are located issues (also the diagnosis spec's reader).
+    package static func expandedTree(_ located: LocatedText, environment: [String: String]) throws -> Node? {
         let root: Node
         do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw SpecError([SpecIssue(file: file, path: "", message: "the spec is empty")])
-            }
+            guard let node = try Yams.compose(yaml: located.text) else { return nil }
             root = node
         } catch let error as YamlError {
             throw SpecError([located.issue(for: error)])
@@ -48,19 +60,16 @@ public enum SpecLoader {
         var issues: [SpecIssue] = []
         let expanded = try expand(root, path: [], environment: environment, budget: &budget, issues: &issues, located: located)
         if !issues.isEmpty { throw SpecError(issues) }
+        return expanded
+    }
 
-        let decoder = YAMLDecoder()
-        let spec: ExperimentSpec
+    /// `T` decoded from an expanded tree; a wrong type or unknown key becomes a located issue.
+    package static func decode<T: Decodable>(_ type: T.Type, from tree: Node, located: LocatedText) throws -> T {
         do {
-            spec = try decoder.decode(ExperimentSpec.self, from: expanded)
+            return try YAMLDecoder().decode(T.self, from: tree)
         } catch let error as DecodingError {
-            throw SpecError([located.issue(for: error, in: expanded)])
+            throw SpecError([located.issue(for: error, in: tree)])
         }
-        let problems = spec.validate()
-        if !problems.isEmpty {
-            throw SpecError(problems.map { problem in located.issue(at: problem.path, in: expanded, message: problem.message) })
-        }
-        return spec
     }
 
     /// A copy of the tree with `${VAR}` expanded in every string, counting nodes as aliases expand.
