@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "PEFTMethodsTests", dependencies: ["PEFTMethods", "Backbones", "Tensors"], swiftSettings: cpuSwift),
         .testTarget(
             name: "ExperimentsTests",
-            dependencies: ["Experiments", "ConfigDecoding", "PEFTMethods", "Backbones", "Tensors", "Volumes", "TestSupport",
+            dependencies: ["Experiments", "Diagnosis", "ConfigDecoding", "PEFTMethods", "Backbones", "Tensors", "Volumes", "TestSupport",
                            .product(name: "Yams", package: "Yams")],
             exclude: ["Fixtures"], swiftSettings: cpuSwift),
         .testTarget(

@@ -1,12 +1,12 @@
 import Diagnosis
 import Foundation
+import TestSupport
 import XCTest
 import Experiments
 
 /// The diagnosis spec: defaults, every section, and located errors (unknown keys with a suggestion).
 final class DiagnosisSpecTests: XCTestCase {
-    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    static let packageRoot = SharedData.packageRoot
     var quickstart: String { Self.packageRoot.appendingPathComponent("experiments/quickstart.yaml").path }
 
     private func issues(_ yaml: String) -> String {

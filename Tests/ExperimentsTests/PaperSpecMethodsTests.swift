@@ -3,6 +3,7 @@ import Experiments
 import Foundation
 import PEFTMethods
 import Tensors
+import TestSupport
 import XCTest
 
 /// The `methods:` sections of experiments/paper/*.yaml as shipped: the papers' baselines, and the
@@ -11,7 +12,7 @@ final class PaperSpecMethodsTests: XCTestCase {
     /// The spec's own `methods:` section, parsed inside a spec that needs no data (the paper specs
     /// point at data sets users hold).
     private func methods(_ file: String) throws -> [MethodSpec] {
-        let url = DiagnosisSpecTests.packageRoot.appendingPathComponent("experiments/paper/\(file)")
+        let url = SharedData.packageRoot.appendingPathComponent("experiments/paper/\(file)")
         let lines = try String(contentsOf: url, encoding: .utf8).components(separatedBy: "\n")
         let start = try XCTUnwrap(lines.firstIndex(of: "methods:"), file)
         let end = lines[(start + 1)...].firstIndex { line in

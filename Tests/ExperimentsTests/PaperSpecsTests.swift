@@ -10,7 +10,7 @@ import Volumes
 /// and a budget larger than a pool is refused before any work. `scripts/paper-data-trees` writes the
 /// same trees at the real grid size for docs/REPRODUCING.md.
 final class PaperSpecsTests: XCTestCase {
-    private static let paper = DiagnosisSpecTests.packageRoot.appendingPathComponent("experiments/paper")
+    private static let paper = SharedData.packageRoot.appendingPathComponent("experiments/paper")
 
     /// The trees, with split lists of all 135 subjects as docs/REPRODUCING.md writes them (27 test, 13
     /// validation, 95 training lines); the spec's `exclude` then drops the five mismatched subjects.

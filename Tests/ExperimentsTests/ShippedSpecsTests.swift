@@ -1,13 +1,14 @@
 import ConfigDecoding
 import Experiments
 import Foundation
+import TestSupport
 import XCTest
 
 /// The specs in experiments/ are what users run first: each must pass schema validation as shipped.
 /// The paper specs point at data sets and checkpoints users hold; with their variables set to
 /// folders that do not exist, the only problems allowed are those missing files.
 final class ShippedSpecsTests: XCTestCase {
-    private let experiments = DiagnosisSpecTests.packageRoot.appendingPathComponent("experiments")
+    private let experiments = SharedData.packageRoot.appendingPathComponent("experiments")
 
     private func sweepSpecs() throws -> [URL] {
         let walker = FileManager.default.enumerator(at: experiments, includingPropertiesForKeys: nil)!

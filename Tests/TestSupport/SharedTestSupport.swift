@@ -4,7 +4,7 @@ import XCTest
 /// The one locator of what tests read from `../shared`: the data ($HIPPOPEFT_DATA, else
 /// ../shared/data) and the fixtures ($HIPPOPEFT_SHARED, else ../shared), both beside the package root.
 public enum SharedData {
-    static let packageRoot = URL(fileURLWithPath: #filePath)
+    public static let packageRoot = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()   // TestSupport
         .deletingLastPathComponent()   // Tests
         .deletingLastPathComponent()   // package root
