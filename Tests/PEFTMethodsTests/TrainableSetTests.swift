@@ -57,6 +57,7 @@ final class TrainableSetTests: XCTestCase {
             var noise = RandomGenerator(seed: 9, stream: "off-init")
             for (_, p) in model.namedParameters() { p.assign(p.value + Tensor.normal(p.shape, std: 0.05, using: &noise)) }
             let before = Dictionary(uniqueKeysWithValues: model.namedParameters().map { ($0.0, $0.1.value.values) })
+            let outputBefore = withoutGrad { model(image) }
             let optimizer = Adam(adaptation.trainableParameters, learningRate: 1e-3)
             softmaxDiceLoss(logits: model(image), labels: label).backward()
             optimizer.step()
@@ -64,6 +65,13 @@ final class TrainableSetTests: XCTestCase {
             let shouldMove = want.filter { !expected.neverRead($0) }
             XCTAssertEqual(moved.subtracting(shouldMove).sorted(), [], "\(backbone) \(caseLabel): moved but should not")
             XCTAssertEqual(shouldMove.subtracting(moved).sorted(), [], "\(backbone) \(caseLabel): did not move")
+            // With head none only the method's own parameters train: they must reach the output (a
+            // scale on an activation the forward pass never uses moves, yet changes nothing).
+            let outputAfter = withoutGrad { model(image) }
+            if !moved.isEmpty {
+                XCTAssertGreaterThan(maxRelativeDifference(outputAfter, outputBefore), 0,
+                                     "\(backbone) \(caseLabel): one step moved parameters but not the output")
+            }
         }
     }
 
@@ -120,18 +128,10 @@ final class TrainableSetTests: XCTestCase {
         }
     }
 
-    /// A method decoded from spec options, as a spec's `{name: …, head: …}` entry is.
-    private func makeMethod(_ name: String, _ options: [String: Any]) throws -> any PEFTMethod {
-        let decoder = JSONDecoder()
-        decoder.userInfo[MethodBox.type] = try MethodRegistry.type(named: name)
-        return try decoder.decode(MethodBox.self, from: try JSONSerialization.data(withJSONObject: options)).method
-    }
 }
 
-private struct MethodBox: Decodable {
-    static let type = CodingUserInfoKey(rawValue: "method-type")!
-    let method: any PEFTMethod
-    init(from decoder: any Decoder) throws {
-        method = try (decoder.userInfo[Self.type] as! any PEFTMethod.Type).make(from: decoder)
-    }
+/// A method decoded from options, by the path specs and `harness params` take.
+func makeMethod(_ name: String, _ options: [String: Any]) throws -> any PEFTMethod {
+    let json = String(decoding: try JSONSerialization.data(withJSONObject: options), as: UTF8.self)
+    return try MethodRegistry.method(named: name, configurationJSON: json)
 }

@@ -57,19 +57,8 @@ public struct ParameterReport: Codable, Sendable {
 
 /// Decodes a method by name with an optional JSON configuration (`--method-config '{"rank": 2}'`).
 public func makeMethod(named name: String, configurationJSON: String?) throws -> any PEFTMethod {
-    let type = try MethodRegistry.type(named: name)
-    guard let json = configurationJSON else { return type.init() }
-    struct Wrapper: Decodable {
-        let method: any PEFTMethod
-        init(from decoder: any Decoder) throws {
-            let name = decoder.userInfo[CodingUserInfoKey(rawValue: "method")!] as! String
-            method = try MethodRegistry.type(named: name).make(from: decoder)
-        }
-    }
-    let decoder = JSONDecoder()
-    decoder.userInfo[CodingUserInfoKey(rawValue: "method")!] = name
     do {
-        return try decoder.decode(Wrapper.self, from: Data(json.utf8)).method
+        return try MethodRegistry.method(named: name, configurationJSON: configurationJSON)
     } catch let error as DecodingError {
         throw PEFTError.invalidConfiguration(method: name, message: describeDecodingError(error))
     }

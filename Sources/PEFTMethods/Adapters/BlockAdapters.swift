@@ -35,11 +35,3 @@ func findBlocks(_ kinds: Set<String>, in model: any Backbone, method: String) th
     }
     return found
 }
-
-extension Adaptation {
-    func attach(_ adapter: BlockBottleneckAdapter, to block: any AdaptableBlock, named name: String) {
-        block.adapter = adapter
-        adapted.append(AdaptedModule(name: name, type: "\(type(of: block))", trainableParameters: adapter.bottleneck.parameterCount))
-        addUnmergeablePart()
-    }
-}

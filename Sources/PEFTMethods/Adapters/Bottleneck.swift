@@ -19,7 +19,6 @@ final class Bottleneck {
     }
 
     var children: [(String, Module)] { [(names.down, down), (names.up, up)] }
-    var parameterCount: Int { down.parameterCount + up.parameterCount }
 
     func callAsFunction(_ z: Tensor) -> Tensor {
         let hidden = down(z)

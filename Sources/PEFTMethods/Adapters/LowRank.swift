@@ -16,7 +16,6 @@ package final class LowRankBranch {
     }
 
     var children: [(String, Module)] { [(names.a, a), (names.b, b)] + (dropout.map { [("lora_dropout", $0)] } ?? []) }
-    var parameterCount: Int { a.parameterCount + b.parameterCount }
 
     func callAsFunction(_ x: Tensor) -> Tensor { b(a(dropout?(x) ?? x)) * scaling }
 
@@ -27,7 +26,7 @@ package final class LowRankBranch {
 /// A Linear layer's output with any of: a parallel low-rank update, a parallel bottleneck on the
 /// input, and a serial bottleneck on the result — LoRA, PiSSA, Parallel, Sequential, CPS and HyPS are
 /// all this shape with different initialisations.
-final class LinearAdapterStack: LinearAdapter {
+final class LinearAdapterStack: FoldableLinearAdapter {
     let lowRank: LowRankBranch?
     let parallel: Bottleneck?
     let serial: Bottleneck?
@@ -42,7 +41,6 @@ final class LinearAdapterStack: LinearAdapter {
         (lowRank?.children ?? []) + (parallel?.children ?? []) + (serial?.children ?? [])
     }
     var parameters: [(String, Parameter)] { [] }
-    var parameterCount: Int { (lowRank?.parameterCount ?? 0) + (parallel?.parameterCount ?? 0) + (serial?.parameterCount ?? 0) }
 
     func output(_ x: Tensor, layer: Linear) -> Tensor {
         var h = layer.baseOutput(x)
@@ -51,20 +49,11 @@ final class LinearAdapterStack: LinearAdapter {
         if let serial { h = h + serial(h) }
         return h
     }
-}
 
-extension Adaptation {
-    /// Attaches `stack` to `layer`, records it, and registers how to fold its low-rank part.
-    func attach(_ stack: LinearAdapterStack, to layer: Linear, named name: String) {
-        layer.adapter = stack
-        adapted.append(AdaptedModule(name: name, type: "Linear", trainableParameters: stack.parameterCount))
-        if stack.parallel != nil || stack.serial != nil { addUnmergeablePart() }
-        guard stack.lowRank != nil else { return }
-        addMerger { [weak layer] in
-            guard let layer, let adapter = layer.adapter as? LinearAdapterStack, let branch = adapter.lowRank else { return }
-            layer.weight.assign(layer.weight.value + branch.deltaWeight())
-            let remaining = LinearAdapterStack(parallel: adapter.parallel, serial: adapter.serial)
-            layer.adapter = remaining.parallel == nil && remaining.serial == nil ? nil : remaining
-        }
+    /// The low-rank update folds into the weight; the bottlenecks, being non-linear, stay attached.
+    var canFold: Bool { lowRank != nil }
+    func foldedWeight(base: Tensor) -> Tensor { lowRank.map { base + $0.deltaWeight() } ?? base }
+    var remainderAfterFolding: (any LinearAdapter)? {
+        parallel == nil && serial == nil ? nil : LinearAdapterStack(parallel: parallel, serial: serial)
     }
 }

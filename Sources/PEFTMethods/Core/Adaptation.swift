@@ -24,11 +24,38 @@ public final class Adaptation {
     public private(set) var unmergeableParts = 0
     public private(set) var isMerged = false
 
-    init(method: String, model: any Backbone) {
+    /// The backbone's own parameters, the only ones `freezeBackbone` and `trainBackboneParameters`
+    /// touch: a method's parameters are never frozen by them, whatever the order of the calls.
+    private let backboneParameters: [(name: String, parameter: Parameter)]
+
+    /// Counts the backbone, then freezes it except what `head` leaves trainable (the order of PEFT's
+    /// `_mark_only_adapters_as_trainable`). Every method starts here, so none can forget to freeze.
+    init(method: String, model: any Backbone, head: HeadOption) {
         self.method = method
         self.model = model
         backboneParameterCount = model.parameterCount
-        backboneParameterSizes = model.namedParameters().map { ($0.0, $0.1.value.count) }
+        backboneParameters = model.namedParameters().map { (name: $0.0, parameter: $0.1) }
+        backboneParameterSizes = backboneParameters.map { ($0.name, $0.parameter.value.count) }
+        freezeBackbone(keepingTrainable: head)
+    }
+
+    /// Freezes the backbone's parameters except those under the modules `head` names. Safe before or
+    /// after attaching wrappers: their parameters are not the backbone's.
+    package func freezeBackbone(keepingTrainable head: HeadOption) {
+        let kept: [String] = switch head {
+        case .decoder: model.decoderModuleNames
+        case .out: [model.outModuleName]
+        case .none: []
+        }
+        for (name, parameter) in backboneParameters {
+            parameter.isTrainable = kept.contains { name.hasPrefix($0 + ".") }
+        }
+    }
+
+    /// Makes the backbone's parameters whose names satisfy `trains` trainable too (BitFit's biases,
+    /// full fine-tuning's everything).
+    func trainBackboneParameters(where trains: (String) -> Bool) {
+        for (name, parameter) in backboneParameters where trains(name) { parameter.isTrainable = true }
     }
 
     public var trainableParameters: [(String, Parameter)] { model.trainableParameters() }

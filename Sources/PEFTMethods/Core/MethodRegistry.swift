@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every method by name. Adding a method: one file in Methods/, one line here, one test.
 public enum MethodRegistry {
     public static let all: [any PEFTMethod.Type] = [
@@ -20,4 +22,25 @@ public enum MethodRegistry {
         let type = try type(named: name)
         return type.init()
     }
+
+    /// The method with its options given as a JSON object (`harness params --method-config`), decoded
+    /// by the same `make(from:)` as a spec's mapping; nil options mean the defaults.
+    public static func method(named name: String, configurationJSON json: String?) throws -> any PEFTMethod {
+        let type = try type(named: name)
+        guard let json else { return type.init() }
+        return try type.decode(fromJSON: Data(json.utf8))
+    }
+}
+
+extension PEFTMethod {
+    fileprivate static func decode(fromJSON data: Data) throws -> any PEFTMethod {
+        try JSONDecoder().decode(Decoded<Self>.self, from: data).method
+    }
+}
+
+/// Hands the JSON decoder to `M.make(from:)`; the method type is a generic parameter, not a value
+/// looked up (and force-cast) from `userInfo`.
+private struct Decoded<M: PEFTMethod>: Decodable {
+    let method: any PEFTMethod
+    init(from decoder: any Decoder) throws { method = try M.make(from: decoder) }
 }

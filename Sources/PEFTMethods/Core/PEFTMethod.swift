@@ -13,9 +13,10 @@ public enum Variant: String, Codable, Sendable, CaseIterable {
     case paper, released
 }
 
-/// A parameter-efficient fine-tuning method: a Codable configuration plus `apply`, which freezes the
-/// backbone, attaches the method's adapters (found by MONAI parameter names) and unfreezes what trains.
-/// One file per method; register it in `MethodRegistry.all`.
+/// A parameter-efficient fine-tuning method: a Codable configuration plus `apply`, which opens an
+/// `Adaptation` (counting and freezing the backbone except the head), finds its targets by MONAI
+/// module names and attaches its wrappers with `Adaptation.attach`. One file per method; register it
+/// in `MethodRegistry.all`.
 public protocol PEFTMethod: Sendable {
     associatedtype Config: MethodConfig
     /// The name used in specs and on the command line.
@@ -23,7 +24,13 @@ public protocol PEFTMethod: Sendable {
     static var summary: String { get }
     var config: Config { get }
     init(config: Config)
+    /// Decodes the configuration from a spec mapping; the one decoding path of specs, `harness params`
+    /// and `predict`. The default decodes `Config`; a method overrides it to refuse options it ignores.
+    static func make(from decoder: any Decoder) throws -> any PEFTMethod
     func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation
+    /// True (the default) when the adapted model computes the pre-trained function until it trains;
+    /// the shared tests hold every method that says so to it.
+    var startsAsIdentity: Bool { get }
 }
 
 /// A method configuration: every field has a default, so `{}` (or no mapping at all) is valid.
@@ -42,12 +49,13 @@ public struct NoOptions: MethodConfig {
 extension PEFTMethod {
     public init() { self.init(config: Config()) }
 
-    /// Decodes the configuration from a spec mapping (unknown keys are rejected by the config).
+    /// Decodes the configuration (unknown keys are rejected by the config).
     public static func make(from decoder: any Decoder) throws -> any PEFTMethod {
         Self(config: try Config(from: decoder))
     }
 
     public var name: String { Self.name }
+    public var startsAsIdentity: Bool { true }
 }
 
 public enum PEFTError: Error, CustomStringConvertible {

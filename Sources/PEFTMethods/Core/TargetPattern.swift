@@ -48,38 +48,3 @@ public enum TargetPattern: Codable, Sendable, Equatable, CustomStringConvertible
 /// The transformer's projections in both backbones: UNETR's qkv/out_proj/linear1/linear2 and
 /// SwinUNETR's qkv/attn.proj/linear1/linear2 ("proj" alone would also hit SwinUNETR's patch embedding).
 public let defaultLinearTargets = TargetPattern.names(["qkv", "out_proj", "attn.proj", "linear1", "linear2"])
-
-/// Modules of type `T` whose names match, under the encoder only. Throws when nothing matches, or when
-/// a match has another type (a method never skips a target silently).
-func findTargets<T: Module>(_ pattern: TargetPattern, exclude: TargetPattern?, in model: any Backbone,
-                            as type: T.Type, method: String, encoderOnly: Bool = true) throws -> [(String, T)] {
-    let encoder = model.encoderModuleName + "."
-    let candidates = model.namedModules().filter { name, _ in
-        !name.isEmpty && (!encoderOnly || name.hasPrefix(encoder)) && !(exclude?.matches(name) ?? false)
-    }
-    var found: [(String, T)] = []
-    for (name, module) in candidates where pattern.matches(name) {
-        guard let typed = module as? T else {
-            throw PEFTError.unsupportedModule(method: method, name: name, type: "\(Swift.type(of: module))")
-        }
-        found.append((name, typed))
-    }
-    if found.isEmpty {
-        let nearby = candidates.map(\.0).filter { $0.components(separatedBy: ".").count <= 6 }.prefix(8)
-        throw PEFTError.noMatchingModules(method: method, pattern: pattern.description, nearby: Array(nearby))
-    }
-    return found
-}
-
-/// Freezes the whole model, then unfreezes what `head` leaves trainable (the order of PEFT's
-/// `_mark_only_adapters_as_trainable`): call before attaching adapters, whose parameters train.
-func freezeAll(_ model: any Backbone, keepingTrainable head: HeadOption) {
-    model.freeze()
-    let modules = Dictionary(model.namedModules(), uniquingKeysWith: { a, _ in a })
-    let names: [String] = switch head {
-    case .decoder: model.decoderModuleNames
-    case .out: [model.outModuleName]
-    case .none: []
-    }
-    for name in names { modules[name]?.unfreeze() }
-}

@@ -28,13 +28,12 @@ public struct AdaptFormer: PEFTMethod {
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
         let blocks = try findBlocks(["mlp"], in: model, method: Self.name)
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: config.head)
+        let adaptation = Adaptation(method: Self.name, model: model, head: config.head)
         for (name, block) in blocks {
             let bottleneck = Bottleneck(input: block.width, output: block.width, width: config.bottleneck, bias: true,
                                         activation: .relu, scaling: Float(config.scale),
                                         names: ("adaptmlp_down", "adaptmlp_up"), rng: &rng)
-            adaptation.attach(BlockBottleneckAdapter(bottleneck, placement: .parallel), to: block, named: name)
+            try adaptation.attach(BlockBottleneckAdapter(bottleneck, placement: .parallel), to: block, named: name)
         }
         return adaptation
     }

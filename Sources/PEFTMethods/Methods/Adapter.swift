@@ -31,13 +31,12 @@ public struct HoulsbyAdapter: PEFTMethod {
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
         let blocks = try findBlocks(Set(config.blocks), in: model, method: Self.name)
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: config.head)
+        let adaptation = Adaptation(method: Self.name, model: model, head: config.head)
         for (name, block) in blocks {
             let bottleneck = Bottleneck(input: block.width, output: block.width, width: config.bottleneck, bias: true,
                                         activation: config.activation, scaling: 1,
                                         names: ("adapter_down", "adapter_up"), rng: &rng)
-            adaptation.attach(BlockBottleneckAdapter(bottleneck, placement: .serial), to: block, named: name)
+            try adaptation.attach(BlockBottleneckAdapter(bottleneck, placement: .serial), to: block, named: name)
         }
         return adaptation
     }

@@ -20,11 +20,8 @@ public struct BitFit: PEFTMethod {
     public init(config: Config) { self.config = config }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: config.head)
-        for (name, parameter) in model.namedParameters() where name.hasSuffix(".bias") {
-            parameter.isTrainable = true
-        }
+        let adaptation = Adaptation(method: Self.name, model: model, head: config.head)
+        adaptation.trainBackboneParameters { $0.hasSuffix(".bias") }
         return adaptation
     }
 }

@@ -5,7 +5,7 @@ import Tensors
 /// The options shared by the Parallel, Sequential and CPS baselines of the HyPS figure. The branch's
 /// scale s is `scaling`, or `scaling / bottleneck` with `scale_by_width` (HyPS's s = scaling/d, which
 /// with d = 8 is the 1/8 of the released CPS code).
-public struct BottleneckConfig: MethodConfig {
+public struct BottleneckConfig: TargetedConfig {
     public var bottleneck = 8
     public var scaling = 1.0
     public var scaleByWidth = false
@@ -14,7 +14,7 @@ public struct BottleneckConfig: MethodConfig {
     public var head = HeadOption.decoder
     public init() {}
 
-    enum CodingKeys: String, CodingKey, CaseIterable {
+    enum CodingKeys: String, TargetOptionKeys {
         case bottleneck, scaling, scaleByWidth = "scale_by_width", targets, exclude, head
     }
     public init(from decoder: any Decoder) throws {
@@ -22,9 +22,7 @@ public struct BottleneckConfig: MethodConfig {
         bottleneck = try read(.bottleneck, bottleneck)
         scaling = try read(.scaling, scaling)
         scaleByWidth = try read(.scaleByWidth, scaleByWidth)
-        targets = try read(.targets, targets)
-        exclude = try read(.exclude, exclude)
-        head = try read(.head, head)
+        try read.readTargetOptions(into: &self)
         try read.require(bottleneck > 0, .bottleneck, "bottleneck must be positive")
     }
 
@@ -46,16 +44,14 @@ public struct BottleneckConfig: MethodConfig {
 /// Attaches bottlenecks in parallel (on a layer's input) and/or in series (on its output).
 private func applyBottlenecks(_ config: BottleneckConfig, parallel: Bool, serial: Bool, method: String,
                               to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-    let layers = try findTargets(config.targets, exclude: config.exclude, in: model, as: Linear.self, method: method)
-    let adaptation = Adaptation(method: method, model: model)
-    freezeAll(model, keepingTrainable: config.head)
+    let (adaptation, layers) = try Adaptation.opening(method, on: model, config: config, as: Linear.self)
     let s = config.branchScale
     for (name, layer) in layers {
         let p = parallel ? Bottleneck(input: layer.inFeatures, output: layer.outFeatures, width: config.bottleneck, bias: false,
                                       activation: .relu, scaling: s, names: ("parallel_down", "parallel_up"), rng: &rng) : nil
         let q = serial ? Bottleneck(input: layer.outFeatures, output: layer.outFeatures, width: config.bottleneck, bias: false,
                                     activation: .relu, scaling: s, names: ("serial_down", "serial_up"), rng: &rng) : nil
-        adaptation.attach(LinearAdapterStack(parallel: p, serial: q), to: layer, named: name)
+        try adaptation.attach(LinearAdapterStack(parallel: p, serial: q), to: layer, named: name)
     }
     return adaptation
 }

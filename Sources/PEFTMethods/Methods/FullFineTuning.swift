@@ -9,8 +9,8 @@ public struct FullFineTuning: PEFTMethod {
     public init(config: NoOptions) { self.config = config }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let adaptation = Adaptation(method: Self.name, model: model)
-        model.unfreeze()
+        let adaptation = Adaptation(method: Self.name, model: model, head: .none)
+        adaptation.trainBackboneParameters { _ in true }
         return adaptation
     }
 }
@@ -23,9 +23,7 @@ public struct LinearProbe: PEFTMethod {
     public init(config: NoOptions) { self.config = config }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: .out)
-        return adaptation
+        Adaptation(method: Self.name, model: model, head: .out)
     }
 }
 
@@ -38,8 +36,6 @@ public struct DecoderOnly: PEFTMethod {
     public init(config: NoOptions) { self.config = config }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: .decoder)
-        return adaptation
+        Adaptation(method: Self.name, model: model, head: .decoder)
     }
 }

@@ -12,7 +12,7 @@ import Tensors
 /// adapter is h + s·(h A_r)·relu(A_l) with A_l = 0, so relu'(0) = 0 keeps it dead forever: only the
 /// head learns.
 public struct HyPS: PEFTMethod {
-    public struct Config: MethodConfig {
+    public struct Config: TargetedConfig {
         public var rank = 2
         public var adapterWidth = 2
         public var scaling = 1.0
@@ -22,7 +22,7 @@ public struct HyPS: PEFTMethod {
         public var head = HeadOption.decoder
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable {
+        enum CodingKeys: String, TargetOptionKeys {
             case rank, adapterWidth = "adapter_width", scaling, variant, targets, exclude, head
         }
         public init(from decoder: any Decoder) throws {
@@ -31,9 +31,7 @@ public struct HyPS: PEFTMethod {
             adapterWidth = try read(.adapterWidth, adapterWidth)
             scaling = try read(.scaling, scaling)
             variant = try read(.variant, variant)
-            targets = try read(.targets, targets)
-            exclude = try read(.exclude, exclude)
-            head = try read(.head, head)
+            try read.readTargetOptions(into: &self)
             try read.require(rank > 0, .rank, "rank must be positive")
             try read.require(adapterWidth > 0, .adapterWidth, "adapter_width must be positive")
         }
@@ -43,20 +41,13 @@ public struct HyPS: PEFTMethod {
     public static let summary = "HyPS: trainable SVD principal part plus a serial bottleneck on every encoder linear layer"
     public let config: Config
     public init(config: Config) { self.config = config }
+    /// The released variant starts from a re-randomised network, not from the pre-trained function.
+    public var startsAsIdentity: Bool { config.variant == .paper }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let encoder = model.encoderModuleName + "."
-        let layers: [(String, Linear)] = model.namedModules().compactMap { name, module in
-            guard name.hasPrefix(encoder), let layer = module as? Linear, config.targets.matches(name),
-                  !(config.exclude?.matches(name) ?? false) else { return nil }
-            return (name, layer)
-        }
-        guard !layers.isEmpty else {
-            throw PEFTError.noMatchingModules(method: Self.name, pattern: config.targets.description, nearby: [])
-        }
+        let (adaptation, layers) = try Adaptation.opening(Self.name, on: model, config: config, as: Linear.self)
+        // Values only: the counts, names and frozen flags taken by the opening stay as they are.
         if config.variant == .released { try randomizeBackbone(model, rng: &rng) }
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: config.head)
         let d = config.adapterWidth
         for (name, layer) in layers {
             switch config.variant {
@@ -65,13 +56,11 @@ public struct HyPS: PEFTMethod {
                 let serial = Bottleneck(input: layer.outFeatures, output: layer.outFeatures, width: d, bias: false,
                                         activation: .relu, scaling: Float(config.scaling / Double(d)),
                                         names: ("hyps_down", "hyps_up"), rng: &rng)
-                adaptation.attach(LinearAdapterStack(lowRank: principal, serial: serial), to: layer, named: name)
+                try adaptation.attach(LinearAdapterStack(lowRank: principal, serial: serial), to: layer, named: name)
             case .released:
                 let adapter = DeadSerialAdapter(features: layer.outFeatures, width: d, scaling: Float(config.scaling / Double(d)), rng: &rng)
-                layer.adapter = adapter
-                adaptation.adapted.append(AdaptedModule(name: name, type: "Linear", trainableParameters: 2 * d * layer.outFeatures))
+                try adaptation.attach(adapter, to: layer, named: name)
                 adaptation.deadParameters += ["\(name).hyps_A_r", "\(name).hyps_A_l"]
-                adaptation.addUnmergeablePart()
             }
         }
         return adaptation

@@ -4,7 +4,7 @@ import Tensors
 
 /// LoRA (Hu et al. 2021): h = W x + (α/r) B A dropout(x), A Kaiming-uniform, B zero.
 public struct LoRA: PEFTMethod {
-    public struct Config: MethodConfig {
+    public struct Config: TargetedConfig {
         public var rank = 8
         public var alpha = 16.0
         public var dropout = 0.0
@@ -13,15 +13,13 @@ public struct LoRA: PEFTMethod {
         public var head = HeadOption.decoder
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case rank, alpha, dropout, targets, exclude, head }
+        enum CodingKeys: String, TargetOptionKeys { case rank, alpha, dropout, targets, exclude, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
             rank = try read(.rank, rank)
             alpha = try read(.alpha, alpha)
             dropout = try read(.dropout, dropout)
-            targets = try read(.targets, targets)
-            exclude = try read(.exclude, exclude)
-            head = try read(.head, head)
+            try read.readTargetOptions(into: &self)
             try read.require(rank > 0, .rank, "rank must be positive")
             try read.require((0..<1).contains(dropout), .dropout, "dropout must be in [0, 1)")
         }
@@ -33,9 +31,7 @@ public struct LoRA: PEFTMethod {
     public init(config: Config) { self.config = config }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let layers = try findTargets(config.targets, exclude: config.exclude, in: model, as: Linear.self, method: Self.name)
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: config.head)
+        let (adaptation, layers) = try Adaptation.opening(Self.name, on: model, config: config, as: Linear.self)
         let r = config.rank
         for (name, layer) in layers {
             let branch = LowRankBranch(
@@ -43,7 +39,7 @@ public struct LoRA: PEFTMethod {
                 b: Tensor(zeros: [layer.outFeatures, r]),
                 scaling: Float(config.alpha / Double(r)), dropout: config.dropout, seed: rng.next(),
                 names: ("lora_A", "lora_B"))
-            adaptation.attach(LinearAdapterStack(lowRank: branch), to: layer, named: name)
+            try adaptation.attach(LinearAdapterStack(lowRank: branch), to: layer, named: name)
         }
         return adaptation
     }

@@ -41,18 +41,18 @@ public struct LoRAPT: PEFTMethod {
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
         let groups = try stackedWeightGroups(in: model)
-        let adaptation = Adaptation(method: Self.name, model: model)
         for group in groups where config.rank > min(group.rows, group.columns) {
             throw PEFTError.invalidConfiguration(method: Self.name, message: "rank \(config.rank) exceeds \(group.rows)×\(group.columns)")
         }
+        if config.variant == .released && config.head != .decoder {
+            throw PEFTError.invalidConfiguration(method: Self.name, message: "head \(config.head.rawValue): " + Config.releasedHeadMessage)
+        }
+        // The released scripts train decoder2..5 but not `out`, which no `head` option names.
+        let adaptation = Adaptation(method: Self.name, model: model, head: config.variant == .released ? .none : config.head)
         switch config.variant {
         case .released:
-            guard config.head == .decoder else {
-                throw PEFTError.invalidConfiguration(method: Self.name, message: "head \(config.head.rawValue): " + Config.releasedHeadMessage)
-            }
-            freezeAll(model, keepingTrainable: .none)
-            let modules = Dictionary(model.namedModules(), uniquingKeysWith: { a, _ in a })
-            for name in model.decoderModuleNames where name != model.outModuleName { modules[name]?.unfreeze() }
+            let trained = model.decoderModuleNames.filter { $0 != model.outModuleName }
+            adaptation.trainBackboneParameters { name in trained.contains { name.hasPrefix($0 + ".") } }
             for group in groups {
                 let stacked = group.stacked()
                 let factors = try truncatedTensorSVD(stacked, rank: config.rank)
@@ -62,7 +62,6 @@ public struct LoRAPT: PEFTMethod {
                 }
             }
         case .paper:
-            freezeAll(model, keepingTrainable: config.head)
             let factors = FactorStore()
             var adapters: [(TensorGroup, [StackedSliceAdapter])] = []
             for group in groups {

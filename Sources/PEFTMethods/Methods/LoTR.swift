@@ -9,7 +9,7 @@ final class SharedFactors: Module {
 }
 
 /// ΔW_l x = s · A (G_l (Bᵀ x)) with A, B shared across the group and G_l this layer's own core.
-final class LoTRAdapter: LinearAdapter {
+final class LoTRAdapter: FoldableLinearAdapter {
     let a: Parameter, b: Parameter, core: Parameter
     let scaling: Float
 
@@ -20,6 +20,8 @@ final class LoTRAdapter: LinearAdapter {
 
     var children: [(String, Module)] { [] }
     var parameters: [(String, Parameter)] { [("lotr_G", core)] }
+
+    func foldedWeight(base: Tensor) -> Tensor { base + deltaWeight() }
 
     func deltaWeight() -> Tensor { matmul(matmul(a.value, core.value), b.value, transposeB: true) * scaling }
 
@@ -32,7 +34,7 @@ final class LoTRAdapter: LinearAdapter {
 /// LoTR (Bershatsky et al. 2024): a Tucker-2 update per group of same-shaped layers,
 /// ΔW_l = A G_l Bᵀ, A and B shared (orthonormal columns at initialisation), G_l zero.
 public struct LoTR: PEFTMethod {
-    public struct Config: MethodConfig {
+    public struct Config: TargetedConfig {
         public var rank = 8
         public var scaling = 1.0
         public var targets = defaultLinearTargets
@@ -40,14 +42,12 @@ public struct LoTR: PEFTMethod {
         public var head = HeadOption.decoder
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case rank, scaling, targets, exclude, head }
+        enum CodingKeys: String, TargetOptionKeys { case rank, scaling, targets, exclude, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
             rank = try read(.rank, rank)
             scaling = try read(.scaling, scaling)
-            targets = try read(.targets, targets)
-            exclude = try read(.exclude, exclude)
-            head = try read(.head, head)
+            try read.readTargetOptions(into: &self)
             try read.require(rank > 0, .rank, "rank must be positive")
         }
     }
@@ -58,9 +58,7 @@ public struct LoTR: PEFTMethod {
     public init(config: Config) { self.config = config }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let layers = try findTargets(config.targets, exclude: config.exclude, in: model, as: Linear.self, method: Self.name)
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: config.head)
+        let (adaptation, layers) = try Adaptation.opening(Self.name, on: model, config: config, as: Linear.self)
         let shared = SharedFactors()
         var groups: [String: (a: Parameter, b: Parameter)] = [:]
         let r = config.rank
@@ -78,19 +76,10 @@ public struct LoTR: PEFTMethod {
                 isNew = true
             }
             let (a, b) = groups[group]!
-            let adapter = LoTRAdapter(a: a, b: b, rank: r, scaling: Float(config.scaling))
-            layer.adapter = adapter
-            adaptation.adapted.append(AdaptedModule(
-                name: name, type: "Linear",
-                trainableParameters: r * r + (isNew ? r * (layer.outFeatures + layer.inFeatures) : 0)))
-            adaptation.addMerger { [weak layer] in
-                guard let layer, let adapter = layer.adapter as? LoTRAdapter else { return }
-                layer.weight.assign(layer.weight.value + adapter.deltaWeight())
-                layer.adapter = nil
-            }
+            try adaptation.attach(LoTRAdapter(a: a, b: b, rank: r, scaling: Float(config.scaling)), to: layer, named: name,
+                                  sharedParameters: isNew ? r * (layer.outFeatures + layer.inFeatures) : 0)
         }
-        model.attachments.append(("lotr", shared))
-        adaptation.addMerger { [weak model] in model?.attachments.removeAll { $0.0 == "lotr" } }
+        adaptation.attachShared(shared, named: "lotr")
         return adaptation
     }
 }

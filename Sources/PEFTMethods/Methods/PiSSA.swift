@@ -5,20 +5,18 @@ import Tensors
 /// PiSSA (Meng et al. 2024): the principal r singular triplets of W become the trainable factors
 /// (lora_B = U_r S_r^½, lora_A = S_r^½ V_rᵀ) and the rest, W_res = W − B·A, stays frozen.
 public struct PiSSA: PEFTMethod {
-    public struct Config: MethodConfig {
+    public struct Config: TargetedConfig {
         public var rank = 8
         public var targets = defaultLinearTargets
         public var exclude: TargetPattern?
         public var head = HeadOption.decoder
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case rank, targets, exclude, head }
+        enum CodingKeys: String, TargetOptionKeys { case rank, targets, exclude, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
             rank = try read(.rank, rank)
-            targets = try read(.targets, targets)
-            exclude = try read(.exclude, exclude)
-            head = try read(.head, head)
+            try read.readTargetOptions(into: &self)
             try read.require(rank > 0, .rank, "rank must be positive")
         }
     }
@@ -29,12 +27,10 @@ public struct PiSSA: PEFTMethod {
     public init(config: Config) { self.config = config }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let layers = try findTargets(config.targets, exclude: config.exclude, in: model, as: Linear.self, method: Self.name)
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: config.head)
+        let (adaptation, layers) = try Adaptation.opening(Self.name, on: model, config: config, as: Linear.self)
         for (name, layer) in layers {
             let branch = try principalBranch(of: layer, rank: config.rank, names: ("lora_A", "lora_B"), method: Self.name)
-            adaptation.attach(LinearAdapterStack(lowRank: branch), to: layer, named: name)
+            try adaptation.attach(LinearAdapterStack(lowRank: branch), to: layer, named: name)
         }
         return adaptation
     }

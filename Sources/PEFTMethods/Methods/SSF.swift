@@ -21,19 +21,17 @@ final class ScaleShift: LinearAdapter, NormAdapter {
 /// SSF (Lian et al. 2022): a per-channel scale and shift after every linear layer and layer norm of
 /// the encoder.
 public struct SSF: PEFTMethod {
-    public struct Config: MethodConfig {
+    public struct Config: TargetedConfig {
         /// Which encoder modules get a scale-shift; by default every Linear and LayerNorm.
         public var targets = TargetPattern.regex(".*")
         public var exclude: TargetPattern?
         public var head = HeadOption.decoder
         public init() {}
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case targets, exclude, head }
+        enum CodingKeys: String, TargetOptionKeys { case targets, exclude, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
-            targets = try read(.targets, targets)
-            exclude = try read(.exclude, exclude)
-            head = try read(.head, head)
+            try read.readTargetOptions(into: &self)
         }
     }
 
@@ -43,26 +41,13 @@ public struct SSF: PEFTMethod {
     public init(config: Config) { self.config = config }
 
     public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        let encoder = model.encoderModuleName + "."
-        let matches = model.namedModules().filter { name, module in
-            name.hasPrefix(encoder) && (module is Linear || module is LayerNorm)
-                && config.targets.matches(name) && !(config.exclude?.matches(name) ?? false)
-        }
-        guard !matches.isEmpty else {
-            throw PEFTError.noMatchingModules(method: Self.name, pattern: config.targets.description, nearby: [])
-        }
-        let adaptation = Adaptation(method: Self.name, model: model)
-        freezeAll(model, keepingTrainable: config.head)
-        for (name, module) in matches {
-            if let layer = module as? Linear {
-                let adapter = ScaleShift(features: layer.outFeatures)
-                layer.adapter = adapter
-                adaptation.adapted.append(AdaptedModule(name: name, type: "Linear", trainableParameters: 2 * layer.outFeatures))
-            } else if let norm = module as? LayerNorm, let features = norm.weight?.shape[0] {
-                norm.adapter = ScaleShift(features: features)
-                adaptation.adapted.append(AdaptedModule(name: name, type: "LayerNorm", trainableParameters: 2 * features))
+        let (adaptation, modules) = try Adaptation.opening(Self.name, on: model, config: config, adapting: [Linear.self, LayerNorm.self])
+        for (name, module) in modules {
+            // A LayerNorm without affine weights has no channel count to scale: an error, never a skip.
+            guard let features = (module as? Linear)?.outFeatures ?? (module as? LayerNorm)?.weight?.shape[0] else {
+                throw PEFTError.unsupportedModule(method: Self.name, name: name, type: "\(type(of: module)) without affine weights")
             }
-            adaptation.addUnmergeablePart()
+            try adaptation.attach(ScaleShift(features: features), to: module, named: name)
         }
         return adaptation
     }
