@@ -29,7 +29,7 @@ private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bias
     }
     let batch = batchShape.reduce(1, *)
     let scoreSize = tq * tk
-    let keep = GradMode.isEnabled && [q, k, v, bias].contains { $0?.requiresGrad == true }
+    let keep = GradMode.isRecording && [q, k, v, bias].contains { $0?.requiresGrad == true }
     let (pq, pk, pv) = (q.pointer, k.pointer, v.pointer)
     let (pb, pm) = (bias?.pointer, mask?.pointer)
     // Heads of multiples of 8 channels go row by row (see AttentionRows.swift); others through BLAS
