@@ -44,11 +44,11 @@ final class CheckpointTests: XCTestCase {
             let next = withoutGrad { blocks[0](x) }.values
             return (loss.scalar, gradients, next)
         }
-        let plain = step(checkpointing: false), checkpointed = step(checkpointing: true)
-        XCTAssertEqual(plain.loss, checkpointed.loss)
+        let plain = step(checkpointing: false), recomputed = step(checkpointing: true)
+        XCTAssertEqual(plain.loss, recomputed.loss)
         XCTAssertEqual(plain.gradients.count, 13)
-        XCTAssertEqual(plain.gradients, checkpointed.gradients)
-        XCTAssertEqual(plain.next, checkpointed.next, "the dropout stream must end where the plain step leaves it")
+        XCTAssertEqual(plain.gradients, recomputed.gradients)
+        XCTAssertEqual(plain.next, recomputed.next, "the dropout stream must end where the plain step leaves it")
     }
 
     /// A weight computed outside the block (as LoRA-PT's hook rebuilds its weights from factors)
