@@ -73,8 +73,8 @@ final class ParallelDeterminismTests: XCTestCase {
     /// A product large enough to be split is computed in the same parts with any worker count:
     /// it equals its column blocks computed one by one, bit for bit.
     func testSplitProductEqualsItsPartsComputedOneByOne() {
-        // The second product is split into more than 8 parts (2^29 multiply-adds).
-        for (m, n, k) in [(64, 512, 128), (64, 1 << 17, 64)] {
+        // The second product is split into more than 8 parts (2^30 multiply-adds: 16).
+        for (m, n, k) in [(64, 512, 128), (64, 1 << 18, 64)] {
             checkSplitProduct(m: m, n: n, k: k)
         }
     }

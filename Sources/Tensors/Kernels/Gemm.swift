@@ -58,10 +58,12 @@ extension Kernels {
         }
     }
 
-    /// Multiply-adds per part of a product split into more than 8 parts (2^25, about a millisecond
-    /// on one core): large enough that a part's call overhead does not show, small enough that a
-    /// 128³ convolution's products have pieces for dozens of cores.
-    public static let gemmPartWork = 1 << 25
+    /// Multiply-adds per part of a product split into more than 8 parts (2^26, one to two ms on one
+    /// core): large enough that a part's call overhead does not show, small enough that a 128³
+    /// convolution's products have pieces for dozens of cores, and large enough that no product of
+    /// the CPU-scale models (at most 2^28.2, SwinUNETR's 48 → 24 pointwise convolution at 64³)
+    /// gets more than the 8 parts it always had, so their results are unchanged.
+    public static let gemmPartWork = 1 << 26
 
     private static func sgemm(
         _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
