@@ -9,6 +9,11 @@ public protocol Backbone: Module {
     /// (e.g. LoRA-PT's factors under `lora_pt.*`, LoTR's shared factors under `lotr.*`).
     var attachments: [(String, Module)] { get set }
     func forward(_ x: Tensor) -> Tensor
+    /// Recompute each named block's forward in the backward pass instead of keeping its tensors
+    /// (training option `activation_checkpointing`): less memory, one more forward pass, the same
+    /// gradients bit for bit. UNETR: each transformer layer, encoder and decoder block; SwinUNETR:
+    /// each Swin block, patch merging, encoder and decoder block.
+    var activationCheckpointing: Bool { get set }
     /// Top-level modules the papers count as "the decoder" (it includes the output block).
     var decoderModuleNames: [String] { get }
     /// The top-level module holding the transformer encoder ("vit" or "swinViT").

@@ -112,14 +112,17 @@ public final class BasicLayer: Module {
 
     override public var children: [(String, Module)] { [("blocks", blocks), ("downsample", downsample)] }
 
-    /// `[b, c, d, h, w]` → `[b, 2c, d/2, h/2, w/2]`.
-    func callAsFunction(_ x: Tensor) -> Tensor {
+    /// `[b, c, d, h, w]` → `[b, 2c, d/2, h/2, w/2]`; `checkpointing`: each block and the merging
+    /// as checkpointed blocks.
+    func callAsFunction(_ x: Tensor, checkpointing: Bool = false) -> Tensor {
         let size = Array(x.shape[2...])
         let (window, shift) = clippedWindow(size: size, window: self.window, shift: self.shift)
         var h = x.permuted([0, 2, 3, 4, 1])
         let mask = blocks.count > 1 && shift.contains { $0 > 0 } ? shiftedMask(size: size, window: window, shift: shift) : nil
-        for block in blocks.elements { h = block(h, mask: mask) }
-        return downsample(h).permuted([0, 4, 1, 2, 3])
+        for block in blocks.elements {
+            h = block.run([h], checkpointing: checkpointing) { block($0[0], mask: mask) }
+        }
+        return downsample.run([h], checkpointing: checkpointing) { [downsample] in downsample($0[0]).permuted([0, 4, 1, 2, 3]) }
     }
 
     private func shiftedMask(size: [Int], window: [Int], shift: [Int]) -> Tensor {
@@ -193,12 +196,15 @@ public final class SwinTransformer: Module {
         return list
     }
 
-    func callAsFunction(_ x: Tensor, normalize: Bool) -> [Tensor] {
+    func callAsFunction(_ x: Tensor, normalize: Bool, checkpointing: Bool = false) -> [Tensor] {
         var h = posDrop(patchEmbed(x))
         var outputs = [projOut(h, normalize: normalize)]
         for stage in 0..<4 {
-            if let convLayers { h = convLayers[stage][0](h) }
-            h = layers[stage][0](h)
+            if let convLayers {
+                let block = convLayers[stage][0]
+                h = block.run([h], checkpointing: checkpointing) { block($0[0]) }
+            }
+            h = layers[stage][0](h, checkpointing: checkpointing)
             outputs.append(projOut(h, normalize: normalize))
         }
         return outputs

@@ -7,6 +7,7 @@ public final class SwinUNETR: Module, Backbone {
     public let config: BackboneConfig
     public let hooks = ForwardHooks()
     public var attachments: [(String, Module)] = []
+    public var activationCheckpointing = false
     let args: SwinUNETRConfig
     public let swinViT: SwinTransformer
     let encoder1: UnetrBasicBlock, encoder2: UnetrBasicBlock, encoder3: UnetrBasicBlock, encoder4: UnetrBasicBlock
@@ -54,16 +55,23 @@ public final class SwinUNETR: Module, Backbone {
     public func forward(_ x: Tensor) -> Tensor {
         precondition(x.rank == 5 && x.shape[1] == args.inChannels && acceptsInput(size: Array(x.shape[2...])),
                      "SwinUNETR expects [N, \(args.inChannels), D, H, W] with D, H, W divisible by \(Self.sizeMultiple); got \(x.shape)")
-        let hidden = swinViT(x, normalize: args.normalize)
-        let enc0 = encoder1(x)
-        let enc1 = encoder2(hidden[0])
-        let enc2 = encoder3(hidden[1])
-        let enc3 = encoder4(hidden[2])
-        let dec4 = encoder10(hidden[4])
-        let dec3 = decoder5(dec4, skip: hidden[3])
-        let dec2 = decoder4(dec3, skip: enc3)
-        let dec1 = decoder3(dec2, skip: enc2)
-        let dec0 = decoder2(dec1, skip: enc1)
-        return out(decoder1(dec0, skip: enc0))
+        let c = activationCheckpointing
+        let hidden = swinViT(x, normalize: args.normalize, checkpointing: c)
+        func encoded(_ block: UnetrBasicBlock, _ input: Tensor) -> Tensor {
+            block.run([input], checkpointing: c) { block($0[0]) }
+        }
+        func decoded(_ block: UnetrUpBlock, _ input: Tensor, skip: Tensor) -> Tensor {
+            block.run([input, skip], checkpointing: c) { block($0[0], skip: $0[1]) }
+        }
+        let enc0 = encoded(encoder1, x)
+        let enc1 = encoded(encoder2, hidden[0])
+        let enc2 = encoded(encoder3, hidden[1])
+        let enc3 = encoded(encoder4, hidden[2])
+        let dec4 = encoded(encoder10, hidden[4])
+        let dec3 = decoded(decoder5, dec4, skip: hidden[3])
+        let dec2 = decoded(decoder4, dec3, skip: enc3)
+        let dec1 = decoded(decoder3, dec2, skip: enc2)
+        let dec0 = decoded(decoder2, dec1, skip: enc1)
+        return out(decoded(decoder1, dec0, skip: enc0))
     }
 }

@@ -6,6 +6,7 @@ public final class UNETR: Module, Backbone {
     public let config: BackboneConfig
     public let hooks = ForwardHooks()
     public var attachments: [(String, Module)] = []
+    public var activationCheckpointing = false
     let args: UNETRConfig
     let vit: ViT
     let encoder1: UnetrBasicBlock
@@ -48,14 +49,16 @@ public final class UNETR: Module, Backbone {
 
     public func forward(_ x: Tensor) -> Tensor {
         precondition(acceptsInput(size: Array(x.shape[2...])), "UNETR expects inputs of size \(args.imgSize), got \(x.shape)")
-        let (tokens, hidden) = vit(x)
-        let enc1 = encoder1(x)
-        let enc2 = encoder2(featureMap(hidden[3]))
-        let enc3 = encoder3(featureMap(hidden[6]))
-        let enc4 = encoder4(featureMap(hidden[9]))
-        let dec3 = decoder5(featureMap(tokens), skip: enc4)
-        let dec2 = decoder4(dec3, skip: enc3)
-        let dec1 = decoder3(dec2, skip: enc2)
-        return out(decoder2(dec1, skip: enc1))
+        let c = activationCheckpointing
+        let (tokens, hidden) = vit(x, checkpointing: c)
+        let enc1 = encoder1.run([x], checkpointing: c) { [encoder1] in encoder1($0[0]) }
+        let enc2 = encoder2.run([hidden[3]], checkpointing: c) { [self] in encoder2(featureMap($0[0])) }
+        let enc3 = encoder3.run([hidden[6]], checkpointing: c) { [self] in encoder3(featureMap($0[0])) }
+        let enc4 = encoder4.run([hidden[9]], checkpointing: c) { [self] in encoder4(featureMap($0[0])) }
+        let dec3 = decoder5.run([tokens, enc4], checkpointing: c) { [self] in decoder5(featureMap($0[0]), skip: $0[1]) }
+        let dec2 = decoder4.run([dec3, enc3], checkpointing: c) { [decoder4] in decoder4($0[0], skip: $0[1]) }
+        let dec1 = decoder3.run([dec2, enc2], checkpointing: c) { [decoder3] in decoder3($0[0], skip: $0[1]) }
+        let dec0 = decoder2.run([dec1, enc1], checkpointing: c) { [decoder2] in decoder2($0[0], skip: $0[1]) }
+        return out(dec0)
     }
 }

@@ -24,11 +24,11 @@ public final class ViT: Module {
         [("patch_embedding", patchEmbedding), ("blocks", blocks), ("norm", norm)]
     }
 
-    func callAsFunction(_ x: Tensor) -> (output: Tensor, hidden: [Tensor]) {
+    func callAsFunction(_ x: Tensor, checkpointing: Bool = false) -> (output: Tensor, hidden: [Tensor]) {
         var h = patchEmbedding(x)
         var states: [Tensor] = []
         for block in blocks.elements {
-            h = block(h)
+            h = block.run([h], checkpointing: checkpointing) { block($0[0]) }
             states.append(h)
         }
         return (norm(h), states)

@@ -94,6 +94,7 @@ public struct SweepPlan: Codable, Sendable {
         let image = Tensor.normal(shape, using: &rng)
         let label = Tensor(zeros: [settings.batchSize] + AxisOrder.tensorShape(fromNIfTI: patch))
         let optimizer = settings.makeOptimizer(adaptation.trainableParameters)
+        settings.prepare(model)
         var times: [Double] = []
         for i in 0..<4 {
             let start = Date()

@@ -88,6 +88,7 @@ public final class Trainer {
         self.seed = seed
         self.folder = folder
         optimizer = settings.makeOptimizer(parameters)
+        settings.prepare(model)
     }
 
     public func run(batches: inout some BatchSource, validation: [ValidationCase], iterationsPerEpoch: Int) throws -> TrainingOutcome {

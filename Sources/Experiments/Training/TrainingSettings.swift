@@ -52,6 +52,10 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
     public var crops: AugmentationOptions.CropPlacement?
     /// How the intensity scale and shift are drawn; nil = one per crop (MONAI's).
     public var intensityDraw: AugmentationOptions.IntensityDraw?
+    /// Recompute each backbone block's forward in the backward pass instead of keeping its tensors
+    /// (`Backbone.activationCheckpointing`): a paper-size step fits in far less memory for one more
+    /// forward pass; gradients and results are bit-identical. nil = false (and keeps cell keys).
+    public var activationCheckpointing: Bool?
 
     public init() {}
 
@@ -71,6 +75,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         case validateEvery = "validate_every", keepLast = "keep_last", foregroundRatio = "foreground_ratio"
         case flips, intensityScale = "intensity_scale", intensityShift = "intensity_shift"
         case dropLast = "drop_last", crops, intensityDraw = "intensity_draw"
+        case activationCheckpointing = "activation_checkpointing"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -98,6 +103,7 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         dropLast = try read(.dropLast, dropLast)
         crops = try read(.crops, crops)
         intensityDraw = try read(.intensityDraw, intensityDraw)
+        activationCheckpointing = try read(.activationCheckpointing, activationCheckpointing)
         // Upper limits too: a shared spec must not ask for a 13 GB batch or overflow a step count.
         try read.require((1...1_000_000).contains(epochs), .epochs, "epochs must be 1 to 1000000")
         try read.require((1...10_000_000).contains(iterationsPerEpoch ?? 1), .iterationsPerEpoch, "iterations_per_epoch must be 1 to 10000000")
@@ -111,6 +117,11 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
         try read.require(keepLast >= 1, .keepLast, "keep_last must be at least 1")
         try read.require((0...1).contains(foregroundRatio), .foregroundRatio, "foreground_ratio must be in [0, 1]")
         try read.require(intensityScale.count == 2 && intensityScale[0] <= intensityScale[1], .intensityScale, "intensity_scale is [low, high]")
+    }
+
+    /// Sets up `model` the way these settings train it (every place that trains or times a step calls this).
+    public func prepare(_ model: any Backbone) {
+        model.activationCheckpointing = activationCheckpointing ?? false
     }
 
     public func makeOptimizer(_ parameters: [(String, Parameter)]) -> any Optimizer {

@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Tensors
 
 /// The options every method that wraps matched modules shares (LoRA, DoRA, PiSSA, LoTR, the

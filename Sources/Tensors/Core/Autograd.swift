@@ -13,6 +13,13 @@ final class GradNode {
 public enum GradMode {
     /// Off inside `withoutGrad`: ops then record nothing, whatever their inputs.
     @TaskLocal public static var isEnabled = true
+    /// Set during a checkpointed block's first forward pass (`checkpointed`): ops record nothing but
+    /// report their inputs that need a gradient, which is how the block learns what it depends on.
+    @TaskLocal static var checkpointBoundary: CheckpointBoundary?
+
+    /// True when ops build the graph: gradients on, and not inside a checkpointed block's first pass.
+    /// (An op that keeps extra state only for its backward asks this, not `isEnabled`.)
+    public static var isRecording: Bool { isEnabled && checkpointBoundary == nil }
 }
 
 /// Runs `body` without recording gradients (inference, evaluation, weight surgery).
@@ -34,6 +41,10 @@ extension Tensor {
     @discardableResult
     func recording(_ inputs: [Tensor], backward: @escaping (_ gradOutput: Tensor) -> Void) -> Tensor {
         guard GradMode.isEnabled, inputs.contains(where: \.requiresGrad) else { return self }
+        if let boundary = GradMode.checkpointBoundary {
+            boundary.note(inputs)
+            return self
+        }
         requiresGrad = true
         node = GradNode(inputs: inputs.filter(\.requiresGrad), backward: backward)
         return self
@@ -56,8 +67,15 @@ extension Tensor {
     public func backward() {
         precondition(count == 1, "backward() starts from a scalar; got shape \(shape)")
         guard requiresGrad else { return }
-        var order = graphOrder()
         gradAccumulator().pointer.pointee += 1
+        propagateGradient(stoppingAt: [])
+    }
+
+    /// Runs the backward walk from `self`, whose `grad` is set, down to the leaves and to the tensors
+    /// in `boundary`: their nodes are neither walked into nor run, and they keep the gradient they
+    /// received (a checkpointed block's recomputed graph stops at the block's inputs this way).
+    func propagateGradient(stoppingAt boundary: Set<ObjectIdentifier>) {
+        var order = graphOrder(stoppingAt: boundary)
         // Popping (rather than iterating) drops the walk's own reference to each tensor once it is
         // done, so an intermediate's values are freed as soon as its consumers' nodes are gone.
         while let tensor = order.popLast() {
@@ -68,10 +86,11 @@ extension Tensor {
         }
     }
 
-    /// Computed tensors reachable from `self`, each after all of its inputs (iterative post-order DFS).
-    private func graphOrder() -> [Tensor] {
+    /// Computed tensors reachable from `self` without passing through `boundary`, each after all of
+    /// its inputs (iterative post-order DFS).
+    private func graphOrder(stoppingAt boundary: Set<ObjectIdentifier>) -> [Tensor] {
         var order: [Tensor] = []
-        var visited = Set<ObjectIdentifier>()
+        var visited = boundary
         var stack: [(tensor: Tensor, next: Int)] = [(self, 0)]
         visited.insert(ObjectIdentifier(self))
         while let (tensor, next) = stack.popLast() {

@@ -60,24 +60,27 @@ public enum Parallel {
 }
 
 extension Parallel {
-    /// The most parts `forEachPart` and `reduce` cut a loop into by default (on 2 workers, the same
-    /// pieces `forEach` makes).
-    public static let fixedParts = 8
+    /// The parts a small loop is cut into: as many as its units allow, up to 8. Every CPU-scale work
+    /// has always been cut this way, so its results stay what they were, bit for bit.
+    public static let smallWorkParts = 8
 
-    /// The parts of `0..<count` that `forEachPart` and `reduce` use: at most `maxParts` contiguous
-    /// ranges of at least `grain`, fixed by `count` alone.
-    public static func parts(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts) -> [Range<Int>] {
+    /// The parts of `0..<count` that `forEachPart` and `reduce` use: contiguous ranges of at least
+    /// `grain`, `smallParts` of them (at most `smallWorkParts`, as many as the work allows) or, when
+    /// more, one per `span` elements: the number grows with the work, without a cap, so a paper-size
+    /// work has parts for every core of a large node. Fixed by the shapes alone, never by the worker
+    /// count, so results are the same on 1 or 64 workers.
+    public static func parts(_ count: Int, grain: Int = 1, span: Int, smallParts: Int = smallWorkParts) -> [Range<Int>] {
         guard count > 0 else { return [] }
-        let n = max(1, min(count / max(grain, 1), maxParts))
+        let n = max(1, min(count / max(grain, 1), max(smallParts, count / max(span, 1))))
         return (0..<n).map { (count * $0 / n)..<(count * ($0 + 1) / n) }
     }
 
     /// Like `forEach`, but `body` always gets the same ranges whatever the worker count (one worker
     /// runs them in turn), for kernels whose result depends on the shape of the piece they are given
     /// (OpenBLAS's sgemm does: a product split in two differs in the last bits from the whole).
-    public static func forEachPart(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts,
+    public static func forEachPart(_ count: Int, grain: Int = 1, span: Int, smallParts: Int = smallWorkParts,
                                    _ body: (Range<Int>) -> Void) {
-        let ranges = UncheckedSendable(parts(count, grain: grain, maxParts: maxParts))
+        let ranges = UncheckedSendable(parts(count, grain: grain, span: span, smallParts: smallParts))
         forEach(ranges.value.count) { indices in
             for index in indices { body(ranges.value[index]) }
         }
@@ -85,14 +88,16 @@ extension Parallel {
 
     /// Sums contributions over `0..<count` into `target` (`size` floats) so that the result depends on
     /// neither the worker count nor which worker took which piece: `body(part, destination)` adds the
-    /// contribution of one part (`parts(count, grain:, maxParts:)`) to `destination`, which is `target`
+    /// contribution of one part (`parts(count, grain:, span:, smallParts:)`) to `destination`, which is `target`
     /// for the first part and a zeroed buffer of its own for each other part; the buffers are then
     /// added to `target` in part order. (Per-worker accumulators made a training run differ from the
     /// same run repeated, and from a run with another thread count.)
-    public static func reduce(_ count: Int, grain: Int = 1, maxParts: Int = fixedParts, size: Int,
+    /// Each part beyond the first costs a zeroed buffer of `size` floats, so choose `span` to keep
+    /// those small next to the part's work and the memory they take together.
+    public static func reduce(_ count: Int, grain: Int = 1, span: Int, smallParts: Int = smallWorkParts, size: Int,
                               into target: UnsafeMutablePointer<Float>,
                               _ body: (_ part: Range<Int>, _ destination: UnsafeMutablePointer<Float>) -> Void) {
-        let ranges = parts(count, grain: grain, maxParts: maxParts)
+        let ranges = parts(count, grain: grain, span: span, smallParts: smallParts)
         guard ranges.count > 1 else {
             if let range = ranges.first { body(range, target) }
             return

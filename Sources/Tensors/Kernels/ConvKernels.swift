@@ -101,7 +101,8 @@ extension Kernels {
         let chunk = g.chunk
         // Parts of the input channels (whose unfolded rows never overlap) fixed by the geometry: the
         // products' shapes, and so their results, do not depend on the worker count.
-        Parallel.forEachPart(g.inChannels) { channels in
+        let channelWork = taps * g.outChannels * p
+        Parallel.forEachPart(g.inChannels, span: max(1, gemmPartWork / max(1, channelWork))) { channels in
             let rows = channels.count * taps, firstRow = channels.lowerBound * taps
             let col = Storage(count: rows * chunk)
             var start = 0
@@ -133,7 +134,8 @@ extension Kernels {
         let k = g.patchSize, p = g.outputVolume
         KernelCounters.weightGradients.add(1, ordering: .relaxed)
         let chunk = g.chunk, chunks = (p + chunk - 1) / chunk
-        Parallel.reduce(chunks, size: g.outChannels * k, into: dw) { range, target in
+        // Beyond 8 parts, one per 32 chunks: each part's accumulator stays small next to its products.
+        Parallel.reduce(chunks, span: 32, size: g.outChannels * k, into: dw) { range, target in
             let col = Storage(count: k * chunk)
             for c in range {
                 let start = c * chunk, width = min(chunk, p - start)

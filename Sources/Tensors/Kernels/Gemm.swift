@@ -38,16 +38,17 @@ extension Kernels {
         }
         // The split depends on the shapes alone, never on the worker count: an element's value depends
         // on the shape of the product OpenBLAS computes it in, so every worker count must compute the
-        // same parts (one worker computes them in turn). On 2 workers these are forEach's pieces.
+        // same parts (one worker computes them in turn). Up to 8 parts, then one more per
+        // `Kernels.gemmPartWork` multiply-adds, so a paper-size product has parts for many cores.
         let split = parallel && m * n * k >= 1 << 21
         if split && n >= 128 {
-            Parallel.forEachPart(n, grain: 64) { cols in
+            Parallel.forEachPart(n, grain: 64, span: max(1, gemmPartWork / (m * k))) { cols in
                 sgemm(transA, transB, m, cols.count, k, alpha, a, lda,
                       transB ? b + cols.lowerBound * ldb : b + cols.lowerBound, ldb,
                       beta, c + cols.lowerBound, ldc)
             }
         } else if split && m >= 32 {
-            Parallel.forEachPart(m, grain: 16) { rows in
+            Parallel.forEachPart(m, grain: 16, span: max(1, gemmPartWork / (n * k))) { rows in
                 sgemm(transA, transB, rows.count, n, k, alpha,
                       transA ? a + rows.lowerBound : a + rows.lowerBound * lda, lda, b, ldb,
                       beta, c + rows.lowerBound * ldc, ldc)
@@ -56,6 +57,13 @@ extension Kernels {
             sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
         }
     }
+
+    /// Multiply-adds per part of a product split into more than 8 parts (2^26, one to two ms on one
+    /// core): large enough that a part's call overhead does not show, small enough that a 128³
+    /// convolution's products have pieces for dozens of cores, and large enough that no product of
+    /// the CPU-scale models (at most 2^28.2, SwinUNETR's 48 → 24 pointwise convolution at 64³)
+    /// gets more than the 8 parts it always had, so their results are unchanged.
+    public static let gemmPartWork = 1 << 26
 
     private static func sgemm(
         _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,

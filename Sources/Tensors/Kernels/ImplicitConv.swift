@@ -485,8 +485,11 @@ extension Kernels {
         // accumulators added in order: the same gradient whatever the worker count and the scheduling.
         // At least 256 output positions a part, so that zeroing and adding the accumulators stays
         // small next to the part's work (measured: 8 parts of 128->128 @ 8^3 took twice as long).
-        let parts = min(Parallel.fixedParts, max(1, rows * outSize.2 / 256))
-        Parallel.reduce(rows, grain: 2, maxParts: parts, size: k * width, into: acc) { rowRange, target in
+        // Beyond 8 parts, one per 32768 positions: 64³ grids keep their 8 parts (and results), 128³
+        // ones get 64, whose accumulators take 16 MB for 48 -> 48.
+        let smallParts = min(Parallel.smallWorkParts, max(1, rows * outSize.2 / 256))
+        Parallel.reduce(rows, grain: 2, span: max(1, 32768 / max(1, outSize.2)), smallParts: smallParts,
+                        size: k * width, into: acc) { rowRange, target in
             // Chunks of output rows whose input and gradient rows stay in L2 (about 1 MB of floats):
             // longer passes amortise each tile's load and store (measured: 16 -> 64 KB of floats
             // per chunk took the 16->16 @ 64^3 weight gradient from ~55-70 to ~73 GFLOP per CPU-s).

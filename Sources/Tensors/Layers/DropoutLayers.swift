@@ -1,5 +1,5 @@
 /// Dropout with its own seeded stream; the identity in evaluation mode.
-public final class Dropout: Module {
+public final class Dropout: Module, ForwardStateful {
     public let probability: Float
     private var rng: RandomGenerator
 
@@ -10,13 +10,18 @@ public final class Dropout: Module {
 
     public func reseed(_ seed: UInt64) { rng = RandomGenerator(seed: seed, stream: "dropout") }
 
+    public func captureForwardState() -> () -> Void {
+        let saved = rng
+        return { self.rng = saved }
+    }
+
     public func callAsFunction(_ x: Tensor) -> Tensor {
         isTraining && probability > 0 ? dropout(x, probability: probability, using: &rng) : x
     }
 }
 
 /// Stochastic depth on residual branches; the identity in evaluation mode.
-public final class DropPath: Module {
+public final class DropPath: Module, ForwardStateful {
     public let probability: Float
     private var rng: RandomGenerator
 
@@ -26,6 +31,11 @@ public final class DropPath: Module {
     }
 
     public func reseed(_ seed: UInt64) { rng = RandomGenerator(seed: seed, stream: "droppath") }
+
+    public func captureForwardState() -> () -> Void {
+        let saved = rng
+        return { self.rng = saved }
+    }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {
         isTraining && probability > 0 ? dropPath(x, probability: probability, using: &rng) : x

@@ -44,7 +44,7 @@ public final class InstanceNorm3d: Module {
 }
 
 /// PyTorch's nn.BatchNorm3d with running statistics.
-public final class BatchNorm3d: Module {
+public final class BatchNorm3d: Module, ForwardStateful {
     public let weight: Parameter
     public let bias: Parameter
     public let runningMean: Buffer, runningVar: Buffer, batchesTracked: Buffer
@@ -63,6 +63,12 @@ public final class BatchNorm3d: Module {
     override public var parameters: [(String, Parameter)] { [("weight", weight), ("bias", bias)] }
     override public var buffers: [(String, Buffer)] {
         [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", batchesTracked)]
+    }
+
+    /// The running statistics a training-mode forward updates.
+    public func captureForwardState() -> () -> Void {
+        let saved = [runningMean, runningVar, batchesTracked].map { ($0.value, $0.value.detached()) }
+        return { for (buffer, values) in saved { buffer.assign(from: values) } }
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor {

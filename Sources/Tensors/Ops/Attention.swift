@@ -29,7 +29,7 @@ private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bias
     }
     let batch = batchShape.reduce(1, *)
     let scoreSize = tq * tk
-    let keep = GradMode.isEnabled && [q, k, v, bias].contains { $0?.requiresGrad == true }
+    let keep = GradMode.isRecording && [q, k, v, bias].contains { $0?.requiresGrad == true }
     let (pq, pk, pv) = (q.pointer, k.pointer, v.pointer)
     let (pb, pm) = (bias?.pointer, mask?.pointer)
     // Heads of multiples of 8 channels go row by row (see AttentionRows.swift); others through BLAS
@@ -171,9 +171,10 @@ private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bias
         }
         // The bias gradient sums the entries sharing a slot in an order fixed by the shapes alone (never
         // by the worker count): with 4 slots or more, slot-major, each slot's entries in order by one
-        // worker; with fewer, parts of the batch into their own copies, added in order (`Parallel.reduce`).
+        // worker; with fewer, parts of the batch into their own copies, added in order (`Parallel.reduce`):
+        // up to 8, then one per 128 entries (each part's copy is 1.4 MB in SwinUNETR's first stage).
         if let biasGrad, let biasSlots, biasSlots.count < 4 {
-            Parallel.reduce(batch, maxParts: min(Parallel.fixedParts, max(1, batch / biasSlots.count / 2)),
+            Parallel.reduce(batch, span: 128, smallParts: min(Parallel.smallWorkParts, max(1, batch / biasSlots.count / 2)),
                             size: biasSlots.count * scoreSize, into: biasGrad) { range, gb in
                 withScratch { s in for b in range { entry(b, s, gb) } }
             }

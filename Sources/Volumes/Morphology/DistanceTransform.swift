@@ -57,10 +57,10 @@ public enum DistanceTransform {
         squaredDistances(toSites: sites, grid: grid, spacing: spacing).map { $0.squareRoot() }
     }
 
-    /// Worker threads for large grids: `HIPPOPEFT_THREADS` if set, else the active cores (at most 8).
+    /// Worker threads for large grids: `HIPPOPEFT_THREADS` if set, else the active cores.
     package static let workers: Int = {
         if let text = ProcessInfo.processInfo.environment["HIPPOPEFT_THREADS"], let n = Int(text), n > 0 { return n }
-        return max(1, min(8, ProcessInfo.processInfo.activeProcessorCount))
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }()
 
     /// Rows of the first pass: squared distance along the row to its nearest site, +inf without one.
