@@ -55,6 +55,7 @@ final class CellPipelineTests: XCTestCase {
     func testPlanCountsTheStepsTheTrainerTakes() throws {
         // 3 training cases at batch 2: ⌈3/2⌉ = 2 steps per epoch (the short batch is a step), 2 epochs.
         let text = DiagnosisSegmentationTests.tinySweep
+            .replacingOccurrences(of: "subjects: 5", with: "subjects: 6")
             .replacingOccurrences(of: "budgets: [2]", with: "budgets: [3]")
             .replacingOccurrences(of: "methods: [full, lora]", with: "methods: [linear_probe]")
         let folder = try TemporaryFolder(prefix: "cell-pipeline-steps")
