@@ -56,6 +56,15 @@ public enum BackboneConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// The size (NIfTI order) of the crops it trains on and the windows it predicts: `requested` (a
+    /// spec's `training.patch_size`, nil when absent) checked by each backbone's own rule.
+    public func inputSize(requested: [Int]?) throws -> [Int] {
+        switch self {
+        case .unetr(let c): try c.inputSize(requested: requested)
+        case .swinunetr(let c): try c.inputSize(requested: requested)
+        }
+    }
+
     /// Reads a `config.json` of the fixtures' format.
     public static func load(contentsOf url: URL) throws -> BackboneConfig {
         let data: Data

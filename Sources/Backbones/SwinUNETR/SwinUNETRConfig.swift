@@ -115,3 +115,18 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         }
     }
 }
+
+extension SwinUNETRConfig {
+    /// The input size when a spec names none.
+    public static let defaultInputSize = [64, 64, 64]
+
+    /// The input size (training crop and inference window, NIfTI order): any size whose axes survive
+    /// the five 2× downsamplings (multiples of 32); `requested` or the default.
+    public func inputSize(requested: [Int]?) throws -> [Int] {
+        let size = requested ?? Self.defaultInputSize
+        guard size.allSatisfy({ $0 % 32 == 0 }) else {
+            throw BackboneError.invalidConfiguration("SwinUNETR needs patch sizes divisible by 32; got \(size)")
+        }
+        return size
+    }
+}

@@ -80,3 +80,15 @@ public struct UNETRConfig: Codable, Sendable, Equatable {
         guard ["conv", "perceptron"].contains(projType) else { throw fail("proj_type '\(projType)' (use conv or perceptron)") }
     }
 }
+
+extension UNETRConfig {
+    /// The input size (training crop and inference window, NIfTI order): UNETR's position embedding
+    /// fixes it to img_size, so a spec may only repeat it.
+    public func inputSize(requested: [Int]?) throws -> [Int] {
+        if let requested, requested != imgSize {
+            throw BackboneError.invalidConfiguration(
+                "UNETR only takes inputs of its img_size \(imgSize); set training.patch_size to \(imgSize) (or omit it)")
+        }
+        return imgSize
+    }
+}

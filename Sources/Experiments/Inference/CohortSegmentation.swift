@@ -1,5 +1,6 @@
 import Backbones
 import Foundation
+import PEFTMethods
 import Tensors
 import Volumes
 
@@ -19,31 +20,28 @@ public enum SweepCellLookup {
     }
 }
 
-/// A finished cell's model, rebuilt as `CellExecution` built it (backbone, starting weights, method with
-/// the same seeded generator), predicting as its test evaluation did (`EnsembleInference`): the mean
-/// softmax of its saved checkpoints over sliding windows, argmax, and the sweep's post-processing. On
-/// the cell's own test cases it reproduces the cell's predictions.
+/// A finished cell's model, rebuilt by the cell's own `CellPipeline` (backbone, starting weights,
+/// method with the same seeded generator) and predicting through it as its test evaluation did: the
+/// mean softmax of its saved checkpoints over sliding windows, argmax, and the sweep's post-processing.
+/// On the cell's own test cases it reproduces the cell's predictions.
 public final class CellSegmenter {
     public let cell: Cell
-    public let settings: EvaluationSettings
     public let checkpoints: [URL]
-    let model: any Backbone
-    let inference: EnsembleInference
+    let pipeline: CellPipeline
+    let adaptation: Adaptation
+
+    public var settings: EvaluationSettings { pipeline.evaluation }
 
     /// `startingWeights`: what `SweepRunner.weights(for: cell.backbone)` gives (nil: random initialisation).
     public init(_ cell: Cell, checkpoints: [URL], sweep: ExperimentSpec, startingWeights: URL?) throws {
         self.cell = cell
         self.checkpoints = checkpoints
-        settings = sweep.evaluation
-        model = try makeBackbone(cell.backbone.config, seed: cell.seed)
-        if let startingWeights { try CellExecution.loadStartingWeights(startingWeights, into: model) }
-        var rng = RandomGenerator(seed: cell.seed, stream: "method")
-        _ = try cell.method.method.apply(to: model, rng: &rng)
-        inference = try EnsembleInference(model: model, settings: settings, training: sweep.training, backbone: cell.backbone.config)
+        pipeline = try CellPipeline(cell, spec: sweep, startingWeights: startingWeights)
+        adaptation = try pipeline.makeModel()
     }
 
     /// Label maps on each case's prepared grid (NIfTI voxel order).
     public func segment(_ cases: [PreparedCase]) throws -> [[Float]] {
-        try inference.labels(for: cases, checkpoints: checkpoints) { try TrainingCheckpoint.loadWeights($0, into: model) }
+        try pipeline.predict(adaptation, cases: cases, checkpoints: checkpoints)
     }
 }

@@ -1,25 +1,20 @@
 import Backbones
 import Foundation
 import Tensors
+import Volumes
 
 /// How a sweep predicts: the checkpoint ensemble (`CheckpointEnsemble`: the mean over the kept
 /// checkpoints' probabilities, the papers' averaging of the last epochs) of tiled inference
 /// (`EvaluationSettings.window`), with mirroring TTA when asked, then argmax and the post-processing.
-/// The one inference path of the project: a cell's test evaluation, `harness diagnose`'s segmentations
-/// and `harness predict` all call it, so an option added here reaches every one of them.
+/// The one inference path of the project, the last stage of `CellPipeline` (`predict`): a cell's test
+/// evaluation, `harness diagnose`'s segmentations and `harness predict` all reach it there, so an
+/// option added here reaches every one of them.
 struct EnsembleInference {
     let model: any Backbone
     let settings: EvaluationSettings
+    /// The pipeline's window: its patch size tiled as `settings` say.
     let window: SlidingWindow
     let classes: Int
-
-    init(model: any Backbone, settings: EvaluationSettings, training: TrainingSettings, backbone: BackboneConfig) throws {
-        self.model = model
-        self.settings = settings
-        classes = backbone.outChannels
-        let patch = try CellExecution.patchSize(training, backbone)
-        window = settings.window(roi: AxisOrder.tensorShape(fromNIfTI: patch))
-    }
 
     /// Post-processed label maps on each case's prepared grid (NIfTI voxel order). `checkpoints` are
     /// loaded in turn by `load` (nil: the model's current weights).
@@ -33,7 +28,21 @@ struct EnsembleInference {
             }
         }
         return try cases.indices.map { n in
-            try CellExecution.postProcess(argmaxLabels(means[n]).values, gridSize: cases[n].gridSize, settings: settings)
+            try Self.postProcess(argmaxLabels(means[n]).values, gridSize: cases[n].gridSize, settings: settings)
         }
+    }
+
+    /// The papers' post-processing: drop components under N voxels (6-connectivity), keep the largest k.
+    static func postProcess(_ labels: [Float], gridSize: [Int], settings: EvaluationSettings) throws -> [Float] {
+        guard settings.minimumComponent != nil || settings.keepLargest != nil else { return labels }
+        guard let grid = Grid3D(shape: gridSize) else { return labels }
+        var map = labels.map { Int32($0) }
+        if let minimum = settings.minimumComponent {
+            map = MaskMorphology.removeSmallComponents(labelMap: map, grid: grid, minimumSize: minimum, connectivity: .six)
+        }
+        if let count = settings.keepLargest {
+            map = MaskMorphology.keepLargestComponents(labelMap: map, grid: grid, count: count, connectivity: .six)
+        }
+        return map.map(Float.init)
     }
 }

@@ -57,7 +57,7 @@ public struct ImagePrediction {
     /// Segments every image; throws `PredictionError.someFailed` at the end if any failed.
     @discardableResult
     public func run(images: [(id: String, path: String)]) throws -> [Row] {
-        let classes = model.inference.classes
+        let classes = model.pipeline.classes
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         log("predicting \(images.count) image(s) with \(model.description) into \(output.path)")
         var rows: [Row] = []

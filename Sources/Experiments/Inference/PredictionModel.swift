@@ -4,15 +4,17 @@ import PEFTMethods
 import Tensors
 
 /// A trained model ready to segment new images (`harness predict`): the weights, the preprocessing
-/// its inputs need, and the sweep's inference (`EnsembleInference`: sliding windows, checkpoint
-/// averaging, TTA, post-processing).
+/// its inputs need, and the model built and predicting as a sweep cell's (`CellPipeline`: sliding
+/// windows, checkpoint averaging, TTA, post-processing).
 public struct PredictionModel {
     /// What the model is, for the log.
     public let description: String
     public let preprocessing: PreprocessingSpec
-    let inference: EnsembleInference
+    let pipeline: CellPipeline
+    let adaptation: Adaptation
     let checkpoints: [URL?]
-    let load: (URL) throws -> Void
+    /// How a weights file loads (nil: as a cell's checkpoint).
+    let load: ((URL) throws -> Void)?
 
     /// The model of a finished cell, `RESULTS/cells/<key>.json`: rebuilt as its evaluation built it,
     /// predicting with its saved checkpoints and its data set's preprocessing.
@@ -40,11 +42,10 @@ public struct PredictionModel {
         guard !checkpoints.isEmpty else {
             throw PredictionError.badInput("\(store.modelFolder(key).path): no saved model for cell \(key)")
         }
-        let segmenter = try CellSegmenter(cell, checkpoints: checkpoints, sweep: spec, startingWeights: try runner.weights(for: cell.backbone))
+        let pipeline = try CellPipeline(cell, spec: spec, startingWeights: try runner.weights(for: cell.backbone))
         return PredictionModel(
             description: "cell \(key) (\(cell.title)), \(checkpoints.count) checkpoint(s)", preprocessing: cell.dataset.preprocessing,
-            inference: segmenter.inference, checkpoints: checkpoints,
-            load: { try TrainingCheckpoint.loadWeights($0, into: segmenter.model) })
+            pipeline: pipeline, adaptation: try pipeline.makeModel(), checkpoints: checkpoints, load: nil)
     }
 
     /// A backbone with weights given directly. Without a method each weights file is a whole model
@@ -54,32 +55,33 @@ public struct PredictionModel {
     public static func weights(_ weights: [URL], backbone: BackboneConfig, method: (any PEFTMethod)?, pretrained: URL?, seed: UInt64,
                                preprocessing: PreprocessingSpec, evaluation: EvaluationSettings,
                                training: TrainingSettings = TrainingSettings()) throws -> PredictionModel {
-        let model = try makeBackbone(backbone, seed: seed)
-        if let pretrained { try CellExecution.loadStartingWeights(pretrained, into: model) }
-        var load: (URL) throws -> Void = { try model.loadCheckpoint($0) }
+        // Without a method the whole model is the weights: full fine-tuning's model, loaded strictly.
+        let pipeline = try CellPipeline(backbone: backbone, method: method ?? FullFineTuning(), seed: seed,
+                                        startingWeights: pretrained, training: training, evaluation: evaluation)
+        let adaptation = try pipeline.makeModel()
+        var load: ((URL) throws -> Void)?
         var notes: [String] = []
-        if method == nil, let first = weights.first {
-            // Load once here, so a checkpoint that does not fit fails before any image, and say what it lacked.
-            let unused = try model.loadCheckpoint(first)
-            if !unused.isEmpty {
-                notes.append("\(first.lastPathComponent) lacks \(unused.count) tensors the forward pass never uses (\(unused[0]), …); left at initialisation")
+        if method == nil {
+            let model = adaptation.model
+            load = { try model.loadCheckpoint($0) }
+            if let first = weights.first {
+                // Load once here, so a checkpoint that does not fit fails before any image, and say what it lacked.
+                let unused = try model.loadCheckpoint(first)
+                if !unused.isEmpty {
+                    notes.append("\(first.lastPathComponent) lacks \(unused.count) tensors the forward pass never uses (\(unused[0]), …); left at initialisation")
+                }
             }
         }
-        if let method {
-            var rng = RandomGenerator(seed: seed, stream: "method")
-            _ = try method.apply(to: model, rng: &rng)
-            load = { try TrainingCheckpoint.loadWeights($0, into: model) }
-        }
-        let inference = try EnsembleInference(model: model, settings: evaluation, training: training, backbone: backbone)
         let names = weights.map(\.lastPathComponent).joined(separator: ", ")
         return PredictionModel(description: "\(backbone.kind)\(method.map { " + \($0.name)" } ?? "") with \(names)"
                                    + notes.map { "; " + $0 }.joined(),
-                               preprocessing: preprocessing, inference: inference, checkpoints: weights, load: load)
+                               preprocessing: preprocessing, pipeline: pipeline, adaptation: adaptation, checkpoints: weights,
+                               load: load)
     }
 
     /// The post-processed label map of one prepared image, on its prepared grid.
     public func segment(_ prepared: PreparedCase) throws -> [Float] {
-        try inference.labels(for: [prepared], checkpoints: checkpoints, load: load)[0]
+        try pipeline.predict(adaptation, cases: [prepared], checkpoints: checkpoints, load: load)[0]
     }
 }
 

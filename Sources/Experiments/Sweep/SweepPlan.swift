@@ -47,17 +47,17 @@ public struct SweepPlan: Codable, Sendable {
         var costs: [String: MethodCost] = [:]
         for backbone in spec.backbones {
             for method in spec.methods {
-                let patch = try CellExecution.patchSize(spec.training, backbone.config)
-                let model = try makeBackbone(backbone.config, seed: 0)
-                var rng = RandomGenerator(seed: 0, stream: "method")
-                let adaptation = try method.method.apply(to: model, rng: &rng)
+                // The cell's model, from the random start (the starting weights change no count or time).
+                let pipeline = try CellPipeline(backbone: backbone.config, backboneLabel: backbone.label, method: method.method,
+                                                seed: 0, startingWeights: nil, training: spec.training, evaluation: spec.evaluation)
+                let adaptation = try pipeline.makeModel()
                 let counts = try adaptation.parameterCounts()
                 var cost = MethodCost(backbone: backbone.label, method: method.label,
                                       trainableParameters: counts.trainable, trainablePercent: counts.trainablePercent)
                 if measure {
                     log("timing \(backbone.label) + \(method.label) …")
-                    (cost.secondsPerStep, cost.secondsPerForward) = timeSteps(model, adaptation: adaptation, settings: spec.training,
-                                                                              patch: patch, classes: backbone.config.outChannels)
+                    (cost.secondsPerStep, cost.secondsPerForward) = timeSteps(adaptation, settings: spec.training,
+                                                                              patch: pipeline.patchSize)
                 }
                 costs[backbone.label + "\u{1F}" + method.label] = cost
             }
@@ -68,7 +68,7 @@ public struct SweepPlan: Codable, Sendable {
             var entry = PlannedCell(index: cell.index, key: cell.key, title: cell.title, done: done)
             if let dataset = try? runner.dataset(cell.dataset), let ids = try? dataset.training(cell.budget) {
                 entry.trainingCases = ids.count
-                entry.trainingSteps = spec.training.epochs * spec.training.stepsPerEpoch(cases: ids.count)
+                entry.trainingSteps = try CellPipeline(cell, spec: spec, startingWeights: nil).trainingSteps(trainingCases: ids.count)
                 if let cost = costs[cell.backbone.label + "\u{1F}" + cell.method.label], let step = cost.secondsPerStep,
                    let forward = cost.secondsPerForward {
                     let checkpoints = spec.evaluation.checkpoint == .ensemble ? spec.training.keepLast : 1
@@ -87,8 +87,8 @@ public struct SweepPlan: Codable, Sendable {
     }
 
     /// Median of three training steps after one warm-up, and one forward pass, on random data.
-    private static func timeSteps(_ model: any Backbone, adaptation: Adaptation, settings: TrainingSettings, patch: [Int],
-                                  classes: Int) -> (Double, Double) {
+    private static func timeSteps(_ adaptation: Adaptation, settings: TrainingSettings, patch: [Int]) -> (Double, Double) {
+        let model = adaptation.model
         var rng = RandomGenerator(seed: 1)
         let shape = [settings.batchSize, model.config.inChannels] + AxisOrder.tensorShape(fromNIfTI: patch)
         let image = Tensor.normal(shape, using: &rng)

@@ -180,20 +180,14 @@ public final class SweepRunner {
         if FileManager.default.fileExists(atPath: output.path) { return output }
         progress.startStage("pre-training \(backbone.label) on \(stage.dataset.name)")
         let dataset = try self.dataset(stage.dataset)
-        let model = try makeBackbone(backbone.config, seed: stage.seed)
-        model.unfreeze()
-        let patch = try CellExecution.patchSize(stage.training, backbone.config)
-        let trainer = Trainer(model: model, parameters: model.trainableParameters(), settings: stage.training,
-                              classes: backbone.config.outChannels,
-                              window: SlidingWindow(roi: AxisOrder.tensorShape(fromNIfTI: patch)), seed: stage.seed,
-                              folder: store.work.appendingPathComponent("pretrain-\(key)"))
-        trainer.onProgress = { [progress] in progress.training($0) }
-        let ids = try dataset.training(.all)
-        let cases = try dataset.prepared(ids)
-        try LabelRange.require(cases, outChannels: backbone.config.outChannels, backbone: backbone.label)
-        var batches = try EpochSampler(cases: cases, options: stage.training.augmentation(patchSize: patch))
-        _ = try trainer.run(batches: &batches, validation: [], iterationsPerEpoch: max(1, stage.training.stepsPerEpoch(cases: ids.count)))
-        try model.saveCheckpoint(output, metadata: ["stage": "pretraining", "dataset": stage.dataset.name])
+        // Full fine-tuning from a random start: every parameter trains; no validation.
+        let pipeline = try CellPipeline(backbone: backbone.config, backboneLabel: backbone.label, method: FullFineTuning(),
+                                        seed: stage.seed, startingWeights: nil, training: stage.training)
+        let adaptation = try pipeline.makeModel()
+        _ = try pipeline.train(adaptation, cases: try dataset.prepared(try dataset.training(.all)), validation: [],
+                               folder: store.work.appendingPathComponent("pretrain-\(key)"),
+                               progress: { [progress] in progress.training($0) })
+        try adaptation.model.saveCheckpoint(output, metadata: ["stage": "pretraining", "dataset": stage.dataset.name])
         try? FileManager.default.removeItem(at: store.work.appendingPathComponent("pretrain-\(key)"))
         progress.finishStage()
         return output

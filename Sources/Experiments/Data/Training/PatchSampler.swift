@@ -4,7 +4,7 @@ import Tensors
 /// shift. Cases are visited in shuffled epochs (every case once per epoch). Each kind of random choice
 /// has its own stream of the run's seed (`sampler.order`, `sampler.centre`, `sampler.flip`,
 /// `sampler.intensity`), so changing one augmentation never shifts another's draws.
-public struct PatchSampler: Sendable {
+public struct PatchSampler: Sendable, BatchSource {
     public let options: AugmentationOptions
     private let cases: [PreparedCase]
     /// Flat indices of each case's foreground voxels (label > 0).
@@ -49,10 +49,20 @@ public struct PatchSampler: Sendable {
         foreground = cases.map { c in
             c.label.indices.compactMap { c.label[$0] > 0 ? Int32($0) : nil }
         }
-        orderRNG = RandomGenerator(seed: seed, stream: "sampler.order")
-        centreRNG = RandomGenerator(seed: seed, stream: "sampler.centre")
-        flipRNG = RandomGenerator(seed: seed, stream: "sampler.flip")
-        intensityRNG = RandomGenerator(seed: seed, stream: "sampler.intensity")
+        (orderRNG, centreRNG, flipRNG, intensityRNG) = Self.streams(seed)
+    }
+
+    /// Restarts every stream from `seed` and begins a new shuffled pass, so the draws that follow are
+    /// those of a sampler built with `seed`; the cases, their foreground and the checked options stay.
+    public mutating func reseed(_ seed: UInt64) {
+        (orderRNG, centreRNG, flipRNG, intensityRNG) = Self.streams(seed)
+        order = []
+        position = 0
+    }
+
+    private static func streams(_ seed: UInt64) -> (RandomGenerator, RandomGenerator, RandomGenerator, RandomGenerator) {
+        (RandomGenerator(seed: seed, stream: "sampler.order"), RandomGenerator(seed: seed, stream: "sampler.centre"),
+         RandomGenerator(seed: seed, stream: "sampler.flip"), RandomGenerator(seed: seed, stream: "sampler.intensity"))
     }
 
     /// The next batch: image [B, 1, k, j, i] and label [B, k, j, i] (patch size given as (i, j, k)).
