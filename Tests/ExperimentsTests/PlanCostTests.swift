@@ -78,15 +78,12 @@ final class PlanCostTests: XCTestCase {
     }
 
     static let spec = """
+        # Two configurations (one backbone × two methods) of a network small enough to time in a moment.
         name: tiny-cost
-        backbone:
-          name: unetr
-          args: {in_channels: 1, out_channels: 2, img_size: [16, 16, 16], feature_size: 4, hidden_size: 24, mlp_dim: 48, num_heads: 2}
-        datasets:
-          - name: toy
-            layout: synthetic
-            synthetic: {kind: hippocampus, style: harp, subjects: 7}
-            split: {validation: 1, test: 2, seed: 0}
+        backbone: {name: unetr, args: {in_channels: 1, out_channels: 2, img_size: [16, 16, 16], feature_size: 4,
+                                       hidden_size: 16, mlp_dim: 32, num_heads: 2}}
+        datasets: [{name: phantoms, layout: synthetic, synthetic: {kind: hippocampus, style: harp, subjects: 6},
+                    split: {validation: 1, test: 1, seed: 0}}]
         budgets: [2, 4]
         methods: [linear_probe, lora]
         training: {epochs: 3, batch_size: 2}

@@ -42,24 +42,18 @@ public enum Benchmarks {
     /// The configurations of ANCHORS.md: CPU scale (64³) and paper size (128³, hidden 768 / feature 48).
     public static func configuration(_ name: String) throws -> (config: BackboneConfig, input: [Int]) {
         switch name {
-        case "unetr-cpu":
-            var c = UNETRConfig(inChannels: 1, outChannels: 2, imgSize: [64, 64, 64])
-            (c.featureSize, c.hiddenSize, c.mlpDim, c.numHeads) = (16, 384, 1536, 6)
-            return (.unetr(c), [1, 1, 64, 64, 64])
-        case "swinunetr-cpu":
+        // Paper size: experiments/paper/backbones, ANCHORS.md's "at paper size" rows; dropout off as at CPU
+        // scale and in scripts/bench_pytorch.py, so the two sides run the same network.
+        case "unetr-cpu", "unetr-paper":
+            let paper = name == "unetr-paper", size = paper ? 128 : 64
+            var c = UNETRConfig(inChannels: 1, outChannels: 2, imgSize: [size, size, size])
+            (c.featureSize, c.hiddenSize, c.mlpDim, c.numHeads) = paper ? (16, 768, 3072, 12) : (16, 384, 1536, 6)
+            return (.unetr(c), [1, 1, size, size, size])
+        case "swinunetr-cpu", "swinunetr-paper":
+            let paper = name == "swinunetr-paper", size = paper ? 128 : 64
             var c = SwinUNETRConfig(inChannels: 1, outChannels: 2)
-            (c.featureSize, c.depths, c.numHeads) = (24, [2, 2, 2, 2], [3, 6, 12, 24])
-            return (.swinunetr(c), [1, 1, 64, 64, 64])
-        // The papers' sizes (experiments/paper/backbones; ANCHORS.md's "at paper size" rows), dropout off as
-        // in the CPU rows and in scripts/bench_pytorch.py, so the two sides run the same network.
-        case "unetr-paper":
-            var c = UNETRConfig(inChannels: 1, outChannels: 2, imgSize: [128, 128, 128])
-            (c.featureSize, c.hiddenSize, c.mlpDim, c.numHeads) = (16, 768, 3072, 12)
-            return (.unetr(c), [1, 1, 128, 128, 128])
-        case "swinunetr-paper":
-            var c = SwinUNETRConfig(inChannels: 1, outChannels: 2)
-            (c.featureSize, c.depths, c.numHeads) = (48, [2, 2, 2, 2], [3, 6, 12, 24])
-            return (.swinunetr(c), [1, 1, 128, 128, 128])
+            (c.featureSize, c.depths, c.numHeads) = (paper ? 48 : 24, [2, 2, 2, 2], [3, 6, 12, 24])
+            return (.swinunetr(c), [1, 1, size, size, size])
         default:
             throw BackboneError.invalidConfiguration(
                 "unknown benchmark '\(name)' (unetr-cpu, swinunetr-cpu, unetr-paper, swinunetr-paper)")

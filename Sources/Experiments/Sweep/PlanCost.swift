@@ -11,13 +11,14 @@ public struct CellCost: Codable, Sendable, Equatable {
     /// The measured peak memory of one training step of this cell's configuration, MB.
     public var peakResidentMB: Double
 
-    public var seconds: Double { trainingSeconds + inferenceSeconds }
+    /// Training + inference.
+    public var seconds: Double
     /// Seconds × threads / 3600.
-    public var coreHours: Double { seconds * Double(threads) / 3600 }
+    public var coreHours: Double
 
     enum CodingKeys: String, CodingKey {
         case steps, secondsPerStep = "seconds_per_step", trainingSeconds = "training_seconds"
-        case inferenceSeconds = "inference_seconds", threads, peakResidentMB = "peak_rss_mb"
+        case inferenceSeconds = "inference_seconds", threads, peakResidentMB = "peak_rss_mb", seconds, coreHours = "core_hours"
     }
 
     public init(steps: Int, forwards: Int, measurement: StepMeasurement) {
@@ -27,23 +28,9 @@ public struct CellCost: Codable, Sendable, Equatable {
         inferenceSeconds = Double(forwards) * measurement.secondsPerForward
         threads = measurement.threads
         peakResidentMB = measurement.peakResidentMB
+        seconds = trainingSeconds + inferenceSeconds
+        coreHours = seconds * Double(threads) / 3600
     }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(steps, forKey: .steps)
-        try container.encode(secondsPerStep, forKey: .secondsPerStep)
-        try container.encode(trainingSeconds, forKey: .trainingSeconds)
-        try container.encode(inferenceSeconds, forKey: .inferenceSeconds)
-        try container.encode(threads, forKey: .threads)
-        try container.encode(peakResidentMB, forKey: .peakResidentMB)
-        var extra = encoder.container(keyedBy: DerivedKeys.self)
-        try extra.encode(seconds, forKey: .seconds)
-        try extra.encode(coreHours, forKey: .coreHours)
-    }
-
-    /// Written for readers of `plan --json`, recomputed on reading.
-    enum DerivedKeys: String, CodingKey { case seconds, coreHours = "core_hours" }
 
     /// "1,000 steps × 49.1 s = 13.6 h, 27.3 core-hours" (inference included in the hours).
     public var text: String {
