@@ -45,7 +45,7 @@ final class SlurmResourcesCommandTests: XCTestCase {
         XCTAssert(output.stdout.contains("mem = the largest step peak"), output.stdout)
 
         // The spec's `slurm:` wins over the measurements, and a flag over the spec.
-        try (tinySpec + "slurm: {time: '2-00:00:00', mem: 40G}\n")
+        try (tinySpec + "\nslurm: {time: '2-00:00:00', mem: 40G}\n")
             .write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
         output = try HarnessProcess.run(["slurm", "spec.yaml", "--results", "out", "--mem", "64G"], environment: threads, in: folder)
         XCTAssertEqual(output.status, 0, output.stderr)
