@@ -2,8 +2,9 @@
 """PyTorch + MONAI side of scripts/bench-vs-pytorch: one configuration per process.
 
 Protocol of ../shared/ANCHORS.md: 2 threads, float32, batch 1, train mode,
-DiceCELoss(to_onehot_y=True, softmax=True), Adam; median of N timed steps after 2 warm-ups.
-Forward: eval mode under no_grad, median of N after 1 warm-up. Peak = the process's VmHWM.
+DiceCELoss(to_onehot_y=True, softmax=True), Adam; median of N timed steps after --warmup (2) warm-ups.
+Forward: eval mode under no_grad, median of N after 1 warm-up (none with --warmup 0).
+Models: unetr-cpu, swinunetr-cpu (64³) and unetr-paper, swinunetr-paper (128³, the papers' sizes). Peak = the process's VmHWM.
 LoRA: r = 8, alpha = 16 on every block's qkv / out_proj (Swin: attn.proj) / linear1 / linear2 as a
 plain module wrapper; decoders and the output block stay trainable, everything else is frozen.
 
@@ -29,9 +30,11 @@ def peak_rss_mb():
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--model", default="unetr-cpu", choices=["unetr-cpu", "swinunetr-cpu"])
+    parser.add_argument("--model", default="unetr-cpu",
+                        choices=["unetr-cpu", "swinunetr-cpu", "unetr-paper", "swinunetr-paper"])
     parser.add_argument("--method", default="full", choices=["full", "lora"])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first (and one untimed forward when > 0)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--conv", help="time conv3d kernels of these geometries instead of a model")
     args = parser.parse_args()
@@ -46,16 +49,20 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    if args.model == "unetr-cpu":
-        model = UNETR(in_channels=1, out_channels=2, img_size=(64, 64, 64), feature_size=16, hidden_size=384,
-                      mlp_dim=1536, num_heads=6, proj_type="conv", norm_name="instance", res_block=True)
+    # CPU scale (64³) and the papers' sizes (128³; experiments/paper/backbones, dropout off as at CPU scale).
+    size = 128 if args.model.endswith("-paper") else 64
+    if args.model.startswith("unetr"):
+        hidden, mlp, heads = (768, 3072, 12) if size == 128 else (384, 1536, 6)
+        model = UNETR(in_channels=1, out_channels=2, img_size=(size,) * 3, feature_size=16, hidden_size=hidden,
+                      mlp_dim=mlp, num_heads=heads, proj_type="conv", norm_name="instance", res_block=True)
         targets = ("qkv", "out_proj", "linear1", "linear2")
     else:
+        feature = 48 if size == 128 else 24
         try:
-            model = SwinUNETR(in_channels=1, out_channels=2, feature_size=24, depths=(2, 2, 2, 2),
+            model = SwinUNETR(in_channels=1, out_channels=2, feature_size=feature, depths=(2, 2, 2, 2),
                               num_heads=(3, 6, 12, 24))
         except TypeError:  # MONAI < 1.5 also wanted img_size
-            model = SwinUNETR(img_size=(64, 64, 64), in_channels=1, out_channels=2, feature_size=24,
+            model = SwinUNETR(img_size=(size,) * 3, in_channels=1, out_channels=2, feature_size=feature,
                               depths=(2, 2, 2, 2), num_heads=(3, 6, 12, 24))
         targets = ("qkv", "attn.proj", "linear1", "linear2")
 
@@ -95,8 +102,8 @@ def main():
     optimizer = torch.optim.Adam(trainable, lr=1e-4)
     loss_fn = DiceCELoss(to_onehot_y=True, softmax=True)
     g = torch.Generator().manual_seed(4)
-    image = torch.randn(1, 1, 64, 64, 64, generator=g)
-    label = (torch.rand(1, 1, 64, 64, 64, generator=g) < 0.3).float()
+    image = torch.randn(1, 1, size, size, size, generator=g)
+    label = (torch.rand(1, 1, size, size, size, generator=g) < 0.3).float()
 
     def median(values):
         values = sorted(values)
@@ -110,7 +117,7 @@ def main():
         loss.backward()
         optimizer.step()
 
-    for _ in range(2):
+    for _ in range(args.warmup):
         step()
     walls, cpus = [], []
     for _ in range(args.repeats):
@@ -121,7 +128,8 @@ def main():
 
     model.eval()
     with torch.no_grad():
-        model(image)
+        for _ in range(min(args.warmup, 1)):
+            model(image)
         forwards = []
         for _ in range(args.repeats):
             t0 = time.perf_counter()

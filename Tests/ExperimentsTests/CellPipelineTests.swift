@@ -24,7 +24,7 @@ final class CellPipelineTests: XCTestCase {
         try Self.sweep.write(to: specURL, atomically: true, encoding: .utf8)
         let spec = try SpecLoader.load(specURL)
         let store = ResultStore(root: folder.file("results"))
-        let runner = SweepRunner(spec: spec, store: store, baseDirectory: folder.url, progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: spec, store: store, progress: ProgressPrinter(enabled: false))
         let records = try runner.run()
         XCTAssertEqual(records.map(\.status), [.done], records.first?.failure ?? "")
         let record = records[0]
@@ -61,10 +61,10 @@ final class CellPipelineTests: XCTestCase {
         let folder = try TemporaryFolder(prefix: "cell-pipeline-steps")
         let spec = try SpecLoader.parse(text, file: "steps.yaml")
         let store = ResultStore(root: folder.file("results"))
-        let plan = try SweepPlan.make(spec: spec, store: store, baseDirectory: folder.url, measure: false, log: { _ in })
+        let plan = try SweepPlan.make(spec: spec, store: store, measure: false, log: { _ in })
         XCTAssertEqual(plan.cells.map(\.trainingSteps), [4])
 
-        let runner = SweepRunner(spec: spec, store: store, baseDirectory: folder.url, progress: ProgressPrinter(enabled: false))
+        let runner = SweepRunner(spec: spec, store: store, progress: ProgressPrinter(enabled: false))
         let cell = try runner.cells()[0]
         let dataset = try runner.dataset(cell.dataset)
         let pipeline = try CellPipeline(cell, spec: spec, startingWeights: nil)

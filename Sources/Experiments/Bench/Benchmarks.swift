@@ -39,19 +39,24 @@ public enum Benchmarks {
         }
     }
 
-    /// The CPU-scale configurations of ANCHORS.md.
+    /// The configurations of ANCHORS.md: CPU scale (64³) and paper size (128³, hidden 768 / feature 48).
     public static func configuration(_ name: String) throws -> (config: BackboneConfig, input: [Int]) {
         switch name {
-        case "unetr-cpu":
-            var c = UNETRConfig(inChannels: 1, outChannels: 2, imgSize: [64, 64, 64])
-            (c.featureSize, c.hiddenSize, c.mlpDim, c.numHeads) = (16, 384, 1536, 6)
-            return (.unetr(c), [1, 1, 64, 64, 64])
-        case "swinunetr-cpu":
+        // Paper size: experiments/paper/backbones, ANCHORS.md's "at paper size" rows; dropout off as at CPU
+        // scale and in scripts/bench_pytorch.py, so the two sides run the same network.
+        case "unetr-cpu", "unetr-paper":
+            let paper = name == "unetr-paper", size = paper ? 128 : 64
+            var c = UNETRConfig(inChannels: 1, outChannels: 2, imgSize: [size, size, size])
+            (c.featureSize, c.hiddenSize, c.mlpDim, c.numHeads) = paper ? (16, 768, 3072, 12) : (16, 384, 1536, 6)
+            return (.unetr(c), [1, 1, size, size, size])
+        case "swinunetr-cpu", "swinunetr-paper":
+            let paper = name == "swinunetr-paper", size = paper ? 128 : 64
             var c = SwinUNETRConfig(inChannels: 1, outChannels: 2)
-            (c.featureSize, c.depths, c.numHeads) = (24, [2, 2, 2, 2], [3, 6, 12, 24])
-            return (.swinunetr(c), [1, 1, 64, 64, 64])
+            (c.featureSize, c.depths, c.numHeads) = (paper ? 48 : 24, [2, 2, 2, 2], [3, 6, 12, 24])
+            return (.swinunetr(c), [1, 1, size, size, size])
         default:
-            throw BackboneError.invalidConfiguration("unknown benchmark '\(name)' (unetr-cpu, swinunetr-cpu)")
+            throw BackboneError.invalidConfiguration(
+                "unknown benchmark '\(name)' (unetr-cpu, swinunetr-cpu, unetr-paper, swinunetr-paper)")
         }
     }
 
@@ -231,7 +236,8 @@ public enum Benchmarks {
         }
         let gflopPerStep = Double(KernelCounters.flops.load(ordering: .relaxed)) / Double(repeats) / 1e9
         model.eval()
-        let forward = median(warmup: 1, repeats: repeats) { _ = withoutGrad { model(image) } }
+        // The training steps warmed the buffers the forward needs, so `--warmup 0` may skip its warm-up too.
+        let forward = median(warmup: min(warmup, 1), repeats: repeats) { _ = withoutGrad { model(image) } }
         return ModelResult(bench: name, method: methodName, trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu,
                            forwardSeconds: forward, peakResidentMB: peakResidentMegabytes(),
                            trainableParameters: adaptation.trainableParameterCount, gflopPerStep: gflopPerStep)

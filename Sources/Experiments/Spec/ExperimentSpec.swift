@@ -18,12 +18,14 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var training = TrainingSettings()
     public var evaluation = EvaluationSettings()
     public var report = ReportSettings()
+    /// Resources `harness slurm` asks for, when not derived from step measurements (`SlurmResources`).
+    public var slurm = SlurmRequest()
     /// Where the backbones sit in the file (`backbone:` or `backbones:`), for the paths of problems.
     private var singleBackbone = false
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, description, seed, seeds, backbone, backbones, pretraining, datasets, budgets, methods
-        case training, evaluation, report
+        case training, evaluation, report, slurm
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +47,7 @@ public struct ExperimentSpec: Decodable, Sendable {
         training = try read(.training, training)
         evaluation = try read(.evaluation, evaluation)
         report = try read(.report, report)
+        slurm = try read(.slurm, slurm)
         try read.require(SafeName.isValid(name), .name,
                          "name '\(name)' must be \(SafeName.rule): it names the results folder results/<name>")
         try read.require(!seeds.isEmpty, .seeds, "list at least one seed")
