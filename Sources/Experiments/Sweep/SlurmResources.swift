@@ -1,4 +1,5 @@
 import Backbones
+import ConfigDecoding
 import Foundation
 import Tensors
 

@@ -70,7 +70,7 @@ public struct StepMeasurementCache: Sendable {
     public static func keys(for spec: ExperimentSpec) throws -> [String: String] {
         var keys: [String: String] = [:]
         for backbone in spec.backbones {
-            let patch = try CellExecution.patchSize(spec.training, backbone.config)
+            let patch = try backbone.config.inputSize(requested: spec.training.patchSize)
             for method in spec.methods {
                 keys[backbone.label + "\u{1F}" + method.label] = try key(
                     backbone: backbone.config, methodName: method.name, methodConfiguration: method.configurationJSON,
