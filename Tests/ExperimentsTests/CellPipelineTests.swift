@@ -1,4 +1,5 @@
 import Backbones
+import Diagnosis
 import Foundation
 import PEFTMethods
 import TestSupport
@@ -12,7 +13,7 @@ import XCTest
 final class CellPipelineTests: XCTestCase {
     /// The diagnosis tests' tiny sweep, LoRA only (its initialisation uses the method's stream), with
     /// the test predictions saved.
-    static let sweep = DiagnosisSegmentationTests.tinySweep
+    static let sweep = TinySweep.yaml
         .replacingOccurrences(of: "name: tiny-diagnosis", with: "name: tiny-pipeline")
         .replacingOccurrences(of: "methods: [full, lora]", with: "methods: [lora]")
         .replacingOccurrences(of: "evaluation: {checkpoint: ensemble, min_component: 20}",
@@ -54,7 +55,7 @@ final class CellPipelineTests: XCTestCase {
 
     func testPlanCountsTheStepsTheTrainerTakes() throws {
         // 3 training cases at batch 2: ⌈3/2⌉ = 2 steps per epoch (the short batch is a step), 2 epochs.
-        let text = DiagnosisSegmentationTests.tinySweep
+        let text = TinySweep.yaml
             .replacingOccurrences(of: "subjects: 5", with: "subjects: 6")
             .replacingOccurrences(of: "budgets: [2]", with: "budgets: [3]")
             .replacingOccurrences(of: "methods: [full, lora]", with: "methods: [linear_probe]")
