@@ -130,9 +130,12 @@ public enum SlurmSizing {
         let request = spec.slurm.overridden(by: flags)
         let cache = StepMeasurementCache(store: store)
         let keys = Array(try StepMeasurementCache.keys(for: spec).values)
-        let threads = cache.threadsCovering(keys: keys, preferred: request.cpusPerTask)
-        let plan = try SweepPlan.make(spec: spec, store: store, measure: false,
-                                      threads: threads ?? Parallel.workers, slurm: request, log: { _ in })
+        guard let threads = cache.threadsCovering(keys: keys, preferred: request.cpusPerTask) else {
+            // Nothing measured: no model to build here (a cell whose method cannot be built fails as its own
+            // array task, with its own record, not the whole submission).
+            return .derive(pending: [], measuredThreads: nil, request: request)
+        }
+        let plan = try SweepPlan.make(spec: spec, store: store, measure: false, threads: threads, slurm: request, log: { _ in })
         return plan.slurm
     }
 }
