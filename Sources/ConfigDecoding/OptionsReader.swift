@@ -23,6 +23,17 @@ public struct OptionsReader<Key: CodingKey & CaseIterable & RawRepresentable> wh
         try container.decodeIfPresent(T.self, forKey: key) ?? fallback
     }
 
+    /// Reads each listed option into its property of `root`, leaving the property's default where the
+    /// key is absent: `try read(into: &self, (.rank, \.rank), (.alpha, \.alpha))` is `read(_:_:)` once
+    /// per pair, so a configuration names each option once beside its key.
+    public func callAsFunction<Root, each Value: Decodable>(
+        into root: inout Root, _ fields: repeat (Key, WritableKeyPath<Root, each Value>)
+    ) throws {
+        for (key, property) in repeat each fields {
+            root[keyPath: property] = try self(key, root[keyPath: property])
+        }
+    }
+
     public func required<T: Decodable>(_ key: Key) throws -> T {
         try container.decode(T.self, forKey: key)
     }

@@ -49,10 +49,8 @@ public struct DiagnosisSpec: Decodable, Sendable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        name = try read(.name, name)
-        description = try read(.description, description)
-        cohort = try read(.cohort, cohort)
-        volumes = try read(.volumes, volumes)
+        try read(into: &self, (.name, \.name), (.description, \.description), (.cohort, \.cohort),
+                              (.volumes, \.volumes))
         if read.contains(.features) { featureSets = (try read.required(.features) as FeatureSets).sets }
         icvNormalisation = try read(.icvNormalisation, icvNormalisation)
         if read.contains(.tasks) { tasks = (try read.required(.tasks) as [TaskName]).map(\.task) }
@@ -118,9 +116,7 @@ public struct SyntheticCohortSpec: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        subjects = try read(.subjects, subjects)
-        seed = try read(.seed, seed)
-        style = try read(.style, style)
+        try read(into: &self, (.subjects, \.subjects), (.seed, \.seed), (.style, \.style))
         if read.contains(.groups) {
             let named: [String: Int] = try read.required(.groups)
             var groups: [ClinicalGroup: Int] = [:]

@@ -36,6 +36,28 @@ final class ShippedSpecsTests: XCTestCase {
         }
     }
 
+    /// A cell's key is the digest of everything that changes its outcome, so a refactor that changes how
+    /// a setting is read or written must leave the keys alone: every record committed under results/
+    /// must still be a cell of its spec, or `harness run` would redo it and the tables would go stale.
+    func testCommittedResultsAreStillCellsOfTheirSpecs() throws {
+        let results = SharedData.packageRoot.appendingPathComponent("results")
+        let folders = try FileManager.default.contentsOfDirectory(atPath: results.path).sorted()
+        var checked = 0
+        for name in folders {
+            let specURL = experiments.appendingPathComponent("\(name).yaml")
+            let cells = results.appendingPathComponent("\(name)/cells")
+            guard FileManager.default.fileExists(atPath: specURL.path),
+                  let records = try? FileManager.default.contentsOfDirectory(atPath: cells.path) else { continue }
+            let spec = try SpecLoader.load(specURL, environment: ["HIPPOPEFT_DATA": SharedData.root.path])
+            let keys = Set(try SweepRunner(spec: spec, store: ResultStore(root: results.appendingPathComponent(name))).cells().map(\.key))
+            let committed = Set(records.filter { $0.hasSuffix(".json") }.map { String($0.dropLast(5)) })
+            XCTAssertFalse(committed.isEmpty, name)
+            XCTAssert(committed.isSubset(of: keys), "\(name): \(committed.subtracting(keys).count) committed records are no longer cells of experiments/\(name).yaml")
+            checked += 1
+        }
+        XCTAssertGreaterThanOrEqual(checked, 2, "results/quickstart and results/msd-hippocampus at least")
+    }
+
     func testQuickstartNeedsNoData() throws {
         let spec = try SpecLoader.load(experiments.appendingPathComponent("quickstart.yaml"), environment: [:])
         XCTAssertEqual(spec.methods.map(\.label), ["full", "linear_probe", "lora", "adapter", "hyps", "lora_pt"])

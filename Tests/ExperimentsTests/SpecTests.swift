@@ -42,6 +42,20 @@ final class SpecTests: XCTestCase {
         XCTAssertEqual(spec.backbones[0].label, "unetr")
     }
 
+    /// Checkpointing changes memory, never a result, so it must not change a cell's key (finished cells
+    /// would rerun) while a setting that does change results must.
+    func testActivationCheckpointingLeavesCellKeysAlone() throws {
+        func keys(_ training: String) throws -> [String] {
+            let yaml = valid.replacingOccurrences(of: "training:\n  epochs: 2", with: "training:\n  epochs: 2\n" + training)
+            return try SpecLoader.parse(yaml, file: "spec.yaml").cells().map(\.key)
+        }
+        let plain = try keys("")
+        XCTAssertEqual(plain.count, 8)
+        XCTAssertEqual(try keys("  activation_checkpointing: true"), plain)
+        XCTAssertEqual(try keys("  activation_checkpointing: false"), plain)
+        XCTAssertNotEqual(try keys("  batch_size: 4"), plain)
+    }
+
     func testUnknownKeyIsNamedWithASuggestionAndALine() {
         let found = issues(valid.replacingOccurrences(of: "  epochs: 2", with: "  epohcs: 2"))
         XCTAssertEqual(found.count, 1)

@@ -46,22 +46,14 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
         let read = try OptionsReader<CodingKeys>(decoder)
         inChannels = try read.required(.inChannels)
         outChannels = try read.required(.outChannels)
-        featureSize = try read(.featureSize, featureSize)
-        depths = try read(.depths, depths)
-        numHeads = try read(.numHeads, numHeads)
+        try read(into: &self, (.featureSize, \.featureSize), (.depths, \.depths), (.numHeads, \.numHeads))
         let window = try read(.windowSize, SpatialSize([windowSize, windowSize, windowSize])).values
         try read.require(Set(window).count == 1, .windowSize, "only cubic windows are supported")
         windowSize = window[0]
-        normName = try read(.normName, normName)
-        dropRate = try read(.dropRate, dropRate)
-        attnDropRate = try read(.attnDropRate, attnDropRate)
-        dropoutPathRate = try read(.dropoutPathRate, dropoutPathRate)
-        normalize = try read(.normalize, normalize)
-        useV2 = try read(.useV2, useV2)
-        qkvBias = try read(.qkvBias, qkvBias)
-        mlpRatio = try read(.mlpRatio, mlpRatio)
-        patchNorm = try read(.patchNorm, patchNorm)
-        downsample = try read(.downsample, downsample)
+        try read(into: &self, (.normName, \.normName), (.dropRate, \.dropRate), (.attnDropRate, \.attnDropRate),
+                              (.dropoutPathRate, \.dropoutPathRate), (.normalize, \.normalize), (.useV2, \.useV2),
+                              (.qkvBias, \.qkvBias), (.mlpRatio, \.mlpRatio), (.patchNorm, \.patchNorm),
+                              (.downsample, \.downsample))
         try read.require(Self.downsampleModes.contains(downsample), .downsample,
                          "downsample '\(downsample)' (use merging or mergingv2)")
         try read.require(try read(.spatialDims, 3) == 3, .spatialDims, "only spatial_dims 3 is supported")
@@ -76,22 +68,12 @@ public struct SwinUNETRConfig: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(inChannels, forKey: .inChannels)
-        try c.encode(outChannels, forKey: .outChannels)
-        try c.encode(featureSize, forKey: .featureSize)
-        try c.encode(depths, forKey: .depths)
-        try c.encode(numHeads, forKey: .numHeads)
-        try c.encode(windowSize, forKey: .windowSize)
-        try c.encode(normName, forKey: .normName)
-        try c.encode(dropRate, forKey: .dropRate)
-        try c.encode(attnDropRate, forKey: .attnDropRate)
-        try c.encode(dropoutPathRate, forKey: .dropoutPathRate)
-        try c.encode(normalize, forKey: .normalize)
-        try c.encode(useV2, forKey: .useV2)
-        try c.encode(qkvBias, forKey: .qkvBias)
-        try c.encode(mlpRatio, forKey: .mlpRatio)
-        try c.encode(patchNorm, forKey: .patchNorm)
-        try c.encode(downsample, forKey: .downsample)
+        try c.encode(self, (.inChannels, \.inChannels), (.outChannels, \.outChannels), (.featureSize, \.featureSize),
+                           (.depths, \.depths), (.numHeads, \.numHeads), (.windowSize, \.windowSize),
+                           (.normName, \.normName), (.dropRate, \.dropRate), (.attnDropRate, \.attnDropRate),
+                           (.dropoutPathRate, \.dropoutPathRate), (.normalize, \.normalize), (.useV2, \.useV2),
+                           (.qkvBias, \.qkvBias), (.mlpRatio, \.mlpRatio), (.patchNorm, \.patchNorm),
+                           (.downsample, \.downsample))
     }
 
     static let downsampleModes = ["merging", "mergingv2"]

@@ -32,35 +32,21 @@ public struct UNETRConfig: Codable, Sendable, Equatable {
         inChannels = try read.required(.inChannels)
         outChannels = try read.required(.outChannels)
         imgSize = (try read.required(.imgSize) as SpatialSize).values
-        featureSize = try read(.featureSize, featureSize)
-        hiddenSize = try read(.hiddenSize, hiddenSize)
-        mlpDim = try read(.mlpDim, mlpDim)
-        numHeads = try read(.numHeads, numHeads)
-        projType = try read(.projType, projType)
-        normName = try read(.normName, normName)
-        convBlock = try read(.convBlock, convBlock)
-        resBlock = try read(.resBlock, resBlock)
-        dropoutRate = try read(.dropoutRate, dropoutRate)
-        qkvBias = try read(.qkvBias, qkvBias)
+        try read(into: &self, (.featureSize, \.featureSize), (.hiddenSize, \.hiddenSize), (.mlpDim, \.mlpDim),
+                              (.numHeads, \.numHeads), (.projType, \.projType), (.normName, \.normName),
+                              (.convBlock, \.convBlock), (.resBlock, \.resBlock), (.dropoutRate, \.dropoutRate),
+                              (.qkvBias, \.qkvBias))
         try read.require(try read(.spatialDims, 3) == 3, .spatialDims, "only spatial_dims 3 is supported")
         _ = try read(.saveAttn, false)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(inChannels, forKey: .inChannels)
-        try c.encode(outChannels, forKey: .outChannels)
-        try c.encode(imgSize, forKey: .imgSize)
-        try c.encode(featureSize, forKey: .featureSize)
-        try c.encode(hiddenSize, forKey: .hiddenSize)
-        try c.encode(mlpDim, forKey: .mlpDim)
-        try c.encode(numHeads, forKey: .numHeads)
-        try c.encode(projType, forKey: .projType)
-        try c.encode(normName, forKey: .normName)
-        try c.encode(convBlock, forKey: .convBlock)
-        try c.encode(resBlock, forKey: .resBlock)
-        try c.encode(dropoutRate, forKey: .dropoutRate)
-        try c.encode(qkvBias, forKey: .qkvBias)
+        try c.encode(self, (.inChannels, \.inChannels), (.outChannels, \.outChannels), (.imgSize, \.imgSize),
+                           (.featureSize, \.featureSize), (.hiddenSize, \.hiddenSize), (.mlpDim, \.mlpDim),
+                           (.numHeads, \.numHeads), (.projType, \.projType), (.normName, \.normName),
+                           (.convBlock, \.convBlock), (.resBlock, \.resBlock), (.dropoutRate, \.dropoutRate),
+                           (.qkvBias, \.qkvBias))
     }
 
     static let patchSize = 16

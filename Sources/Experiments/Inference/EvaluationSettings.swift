@@ -59,17 +59,11 @@ public struct EvaluationSettings: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        overlap = try read(.overlap, overlap)
-        weighting = try read(.weighting, weighting)
-        flipTTA = try read(.flipTTA, flipTTA)
-        checkpoint = try read(.checkpoint, checkpoint)
-        minimumComponent = try read(.minimumComponent, minimumComponent)
-        keepLargest = try read(.keepLargest, keepLargest)
-        savePredictions = try read(.savePredictions, savePredictions)
-        nsdTolerance = try read(.nsdTolerance, nsdTolerance)
-        tiling = try read(.tiling, tiling)
-        softmax = try read(.softmax, softmax)
-        staleWeights = try read(.staleWeights, staleWeights)
+        try read(into: &self, (.overlap, \.overlap), (.weighting, \.weighting), (.flipTTA, \.flipTTA),
+                              (.checkpoint, \.checkpoint), (.minimumComponent, \.minimumComponent),
+                              (.keepLargest, \.keepLargest), (.savePredictions, \.savePredictions),
+                              (.nsdTolerance, \.nsdTolerance), (.tiling, \.tiling), (.softmax, \.softmax),
+                              (.staleWeights, \.staleWeights))
         try read.require((0..<1).contains(overlap), .overlap, "overlap must be in [0, 1)")
         try read.require((minimumComponent ?? 1) > 0, .minimumComponent, "min_component must be positive")
         try read.require((keepLargest ?? 1) > 0, .keepLargest, "keep_largest must be positive")

@@ -19,7 +19,6 @@ public struct ReportSettings: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        formats = try read(.formats, formats)
-        reference = try read(.reference, reference)
+        try read(into: &self, (.formats, \.formats), (.reference, \.reference))
     }
 }

@@ -44,10 +44,8 @@ public struct ExperimentSpec: Decodable, Sendable {
         datasets = try read.required(.datasets)
         budgets = try read(.budgets, budgets)
         methods = try read.required(.methods)
-        training = try read(.training, training)
-        evaluation = try read(.evaluation, evaluation)
-        report = try read(.report, report)
-        slurm = try read(.slurm, slurm)
+        try read(into: &self, (.training, \.training), (.evaluation, \.evaluation), (.report, \.report),
+                              (.slurm, \.slurm))
         try read.require(SafeName.isValid(name), .name,
                          "name '\(name)' must be \(SafeName.rule): it names the results folder results/<name>")
         try read.require(!seeds.isEmpty, .seeds, "list at least one seed")

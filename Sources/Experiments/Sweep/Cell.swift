@@ -80,7 +80,7 @@ extension ExperimentSpec {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         func json<T: Encodable>(_ value: T) throws -> String { String(decoding: try encoder.encode(value), as: UTF8.self) }
-        let shared = try json(training) + json(evaluation)
+        let shared = try json(training.outcomeSettings) + json(evaluation)
         for backbone in backbones {
             let backboneJSON = try json(backbone.config) + pretrainedDigest(backbone)
             for dataset in datasets {

@@ -143,7 +143,9 @@ public final class SweepRunner {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let config = (try? encoder.encode(backbone.config)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        let stage = (try? encoder.encode(spec.pretraining)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        var outcome = spec.pretraining
+        if let training = outcome?.training { outcome?.training = training.outcomeSettings }
+        let stage = (try? encoder.encode(outcome)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return digest([resultsVersion, config, stage].joined(separator: "\u{1F}"))
     }
 

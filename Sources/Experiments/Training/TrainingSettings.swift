@@ -59,6 +59,15 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     public init() {}
 
+    /// These settings less those that change only time and memory, never a result (checkpointing's
+    /// gradients are bit-identical): what cell and pre-training keys hash, so turning checkpointing on
+    /// for a large model neither reruns finished cells nor pre-trains again.
+    public var outcomeSettings: TrainingSettings {
+        var settings = self
+        settings.activationCheckpointing = nil
+        return settings
+    }
+
     /// Optimizer steps in one epoch over `cases` training cases: `iterations_per_epoch` when set, else
     /// one pass as a PyTorch DataLoader makes it, ⌈cases / batch⌉ or, with `drop_last`, ⌊cases / batch⌋
     /// (0 when the cases fill no batch; `BudgetCheck` refuses that before any work). The one place
@@ -80,30 +89,16 @@ public struct TrainingSettings: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        epochs = try read(.epochs, epochs)
-        iterationsPerEpoch = try read(.iterationsPerEpoch, iterationsPerEpoch)
-        batchSize = try read(.batchSize, batchSize)
-        patchSize = try read(.patchSize, patchSize)
-        optimizer = try read(.optimizer, optimizer)
-        learningRate = try read(.learningRate, learningRate)
-        weightDecay = try read(.weightDecay, weightDecay)
-        amsgrad = try read(.amsgrad, amsgrad)
-        momentum = try read(.momentum, momentum)
-        schedule = try read(.schedule, schedule)
-        polyPower = try read(.polyPower, polyPower)
-        warmupEpochs = try read(.warmupEpochs, warmupEpochs)
-        loss = try read(.loss, loss)
-        gradientClip = try read(.gradientClip, gradientClip)
-        validateEvery = try read(.validateEvery, validateEvery)
-        keepLast = try read(.keepLast, keepLast)
-        foregroundRatio = try read(.foregroundRatio, foregroundRatio)
-        flips = try read(.flips, flips)
-        intensityScale = try read(.intensityScale, intensityScale)
-        intensityShift = try read(.intensityShift, intensityShift)
-        dropLast = try read(.dropLast, dropLast)
-        crops = try read(.crops, crops)
-        intensityDraw = try read(.intensityDraw, intensityDraw)
-        activationCheckpointing = try read(.activationCheckpointing, activationCheckpointing)
+        try read(into: &self, (.epochs, \.epochs), (.iterationsPerEpoch, \.iterationsPerEpoch),
+                              (.batchSize, \.batchSize), (.patchSize, \.patchSize), (.optimizer, \.optimizer),
+                              (.learningRate, \.learningRate), (.weightDecay, \.weightDecay), (.amsgrad, \.amsgrad),
+                              (.momentum, \.momentum), (.schedule, \.schedule), (.polyPower, \.polyPower),
+                              (.warmupEpochs, \.warmupEpochs), (.loss, \.loss), (.gradientClip, \.gradientClip),
+                              (.validateEvery, \.validateEvery), (.keepLast, \.keepLast),
+                              (.foregroundRatio, \.foregroundRatio), (.flips, \.flips),
+                              (.intensityScale, \.intensityScale), (.intensityShift, \.intensityShift),
+                              (.dropLast, \.dropLast), (.crops, \.crops), (.intensityDraw, \.intensityDraw),
+                              (.activationCheckpointing, \.activationCheckpointing))
         // Upper limits too: a shared spec must not ask for a 13 GB batch or overflow a step count.
         try read.require((1...1_000_000).contains(epochs), .epochs, "epochs must be 1 to 1000000")
         try read.require((1...10_000_000).contains(iterationsPerEpoch ?? 1), .iterationsPerEpoch, "iterations_per_epoch must be 1 to 10000000")

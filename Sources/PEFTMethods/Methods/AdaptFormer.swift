@@ -14,9 +14,7 @@ public struct AdaptFormer: PEFTMethod {
         enum CodingKeys: String, CodingKey, CaseIterable { case bottleneck, scale, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
-            bottleneck = try read(.bottleneck, bottleneck)
-            scale = try read(.scale, scale)
-            head = try read(.head, head)
+            try read(into: &self, (.bottleneck, \.bottleneck), (.scale, \.scale), (.head, \.head))
             try read.require(bottleneck > 0, .bottleneck, "bottleneck must be positive")
         }
     }

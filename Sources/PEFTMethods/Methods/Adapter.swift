@@ -15,10 +15,8 @@ public struct HoulsbyAdapter: PEFTMethod {
         enum CodingKeys: String, CodingKey, CaseIterable { case bottleneck, activation, blocks, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
-            bottleneck = try read(.bottleneck, bottleneck)
-            activation = try read(.activation, activation)
-            blocks = try read(.blocks, blocks)
-            head = try read(.head, head)
+            try read(into: &self, (.bottleneck, \.bottleneck), (.activation, \.activation), (.blocks, \.blocks),
+                                  (.head, \.head))
             try read.require(bottleneck > 0, .bottleneck, "bottleneck must be positive")
             try read.require(!blocks.isEmpty && Set(blocks).isSubset(of: ["attn", "mlp"]), .blocks, "blocks: attn and/or mlp")
         }

@@ -19,9 +19,7 @@ public struct BottleneckConfig: TargetedConfig {
     }
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        bottleneck = try read(.bottleneck, bottleneck)
-        scaling = try read(.scaling, scaling)
-        scaleByWidth = try read(.scaleByWidth, scaleByWidth)
+        try read(into: &self, (.bottleneck, \.bottleneck), (.scaling, \.scaling), (.scaleByWidth, \.scaleByWidth))
         try read.readTargetOptions(into: &self)
         try read.require(bottleneck > 0, .bottleneck, "bottleneck must be positive")
     }
@@ -29,8 +27,7 @@ public struct BottleneckConfig: TargetedConfig {
     /// Writes `scale_by_width` only when set, so the cell keys of existing specs do not change.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(bottleneck, forKey: .bottleneck)
-        try container.encode(scaling, forKey: .scaling)
+        try container.encode(self, (.bottleneck, \.bottleneck), (.scaling, \.scaling))
         if scaleByWidth { try container.encode(scaleByWidth, forKey: .scaleByWidth) }
         try container.encode(targets, forKey: .targets)
         try container.encodeIfPresent(exclude, forKey: .exclude)
@@ -41,50 +38,55 @@ public struct BottleneckConfig: TargetedConfig {
     public var branchScale: Float { Float(scaleByWidth ? scaling / Double(bottleneck) : scaling) }
 }
 
-/// Attaches bottlenecks in parallel (on a layer's input) and/or in series (on its output).
-private func applyBottlenecks(_ config: BottleneckConfig, parallel: Bool, serial: Bool, method: String,
-                              to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-    let (adaptation, layers) = try Adaptation.opening(method, on: model, config: config, as: Linear.self)
-    let s = config.branchScale
-    for (name, layer) in layers {
-        let p = parallel ? Bottleneck(input: layer.inFeatures, output: layer.outFeatures, width: config.bottleneck, bias: false,
-                                      activation: .relu, scaling: s, names: ("parallel_down", "parallel_up"), rng: &rng) : nil
-        let q = serial ? Bottleneck(input: layer.outFeatures, output: layer.outFeatures, width: config.bottleneck, bias: false,
-                                    activation: .relu, scaling: s, names: ("serial_down", "serial_up"), rng: &rng) : nil
-        try adaptation.attach(LinearAdapterStack(parallel: p, serial: q), to: layer, named: name)
+/// Where a baseline of the HyPS figure puts its bottleneck: on a layer's input (parallel), on its
+/// output (serial), or both. The baselines differ in nothing else, so they are one method type.
+public protocol BottleneckPlacement: Sendable {
+    static var name: String { get }
+    static var summary: String { get }
+    static var parallel: Bool { get }
+    static var serial: Bool { get }
+}
+
+/// Bottlenecks Up(ReLU(Down(·))) scaled by s beside and/or after each targeted projection.
+public struct BottleneckBaseline<Placement: BottleneckPlacement>: PEFTMethod {
+    public static var name: String { Placement.name }
+    public static var summary: String { Placement.summary }
+    public let config: BottleneckConfig
+    public init(config: BottleneckConfig) { self.config = config }
+
+    public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
+        let (adaptation, layers) = try Adaptation.opening(Self.name, on: model, config: config, as: Linear.self)
+        let s = config.branchScale
+        for (name, layer) in layers {
+            let p = Placement.parallel ? Bottleneck(input: layer.inFeatures, output: layer.outFeatures, width: config.bottleneck,
+                                                    bias: false, activation: .relu, scaling: s,
+                                                    names: ("parallel_down", "parallel_up"), rng: &rng) : nil
+            let q = Placement.serial ? Bottleneck(input: layer.outFeatures, output: layer.outFeatures, width: config.bottleneck,
+                                                  bias: false, activation: .relu, scaling: s,
+                                                  names: ("serial_down", "serial_up"), rng: &rng) : nil
+            try adaptation.attach(LinearAdapterStack(parallel: p, serial: q), to: layer, named: name)
+        }
+        return adaptation
     }
-    return adaptation
 }
 
 /// Parallel adapter: h = W x + b + s·Up(ReLU(Down(x))).
-public struct ParallelAdapter: PEFTMethod {
-    public static let name = "parallel"
+public typealias ParallelAdapter = BottleneckBaseline<ParallelPlacement>
+public enum ParallelPlacement: BottleneckPlacement {
+    public static let (name, parallel, serial) = ("parallel", true, false)
     public static let summary = "Parallel: a bottleneck beside each projection"
-    public let config: BottleneckConfig
-    public init(config: BottleneckConfig) { self.config = config }
-    public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        try applyBottlenecks(config, parallel: true, serial: false, method: Self.name, to: model, rng: &rng)
-    }
 }
 
 /// Sequential adapter: y = h + s·Up(ReLU(Down(h))) on each projection's output h.
-public struct SequentialAdapter: PEFTMethod {
-    public static let name = "sequential"
+public typealias SequentialAdapter = BottleneckBaseline<SequentialPlacement>
+public enum SequentialPlacement: BottleneckPlacement {
+    public static let (name, parallel, serial) = ("sequential", false, true)
     public static let summary = "Sequential: a bottleneck after each projection"
-    public let config: BottleneckConfig
-    public init(config: BottleneckConfig) { self.config = config }
-    public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        try applyBottlenecks(config, parallel: false, serial: true, method: Self.name, to: model, rng: &rng)
-    }
 }
 
 /// CPS: the parallel and the sequential bottleneck together.
-public struct CPSAdapter: PEFTMethod {
-    public static let name = "cps"
+public typealias CPSAdapter = BottleneckBaseline<CPSPlacement>
+public enum CPSPlacement: BottleneckPlacement {
+    public static let (name, parallel, serial) = ("cps", true, true)
     public static let summary = "CPS: parallel and sequential bottlenecks on each projection"
-    public let config: BottleneckConfig
-    public init(config: BottleneckConfig) { self.config = config }
-    public func apply(to model: any Backbone, rng: inout RandomGenerator) throws -> Adaptation {
-        try applyBottlenecks(config, parallel: true, serial: true, method: Self.name, to: model, rng: &rng)
-    }
 }

@@ -27,10 +27,8 @@ public struct HyPS: PEFTMethod {
         }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
-            rank = try read(.rank, rank)
-            adapterWidth = try read(.adapterWidth, adapterWidth)
-            scaling = try read(.scaling, scaling)
-            variant = try read(.variant, variant)
+            try read(into: &self, (.rank, \.rank), (.adapterWidth, \.adapterWidth), (.scaling, \.scaling),
+                                  (.variant, \.variant))
             try read.readTargetOptions(into: &self)
             try read.require(rank > 0, .rank, "rank must be positive")
             try read.require(adapterWidth > 0, .adapterWidth, "adapter_width must be positive")

@@ -16,9 +16,7 @@ public struct LoRA: PEFTMethod {
         enum CodingKeys: String, TargetOptionKeys { case rank, alpha, dropout, targets, exclude, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
-            rank = try read(.rank, rank)
-            alpha = try read(.alpha, alpha)
-            dropout = try read(.dropout, dropout)
+            try read(into: &self, (.rank, \.rank), (.alpha, \.alpha), (.dropout, \.dropout))
             try read.readTargetOptions(into: &self)
             try read.require(rank > 0, .rank, "rank must be positive")
             try read.require((0..<1).contains(dropout), .dropout, "dropout must be in [0, 1)")

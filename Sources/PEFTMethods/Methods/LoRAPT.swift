@@ -22,9 +22,7 @@ public struct LoRAPT: PEFTMethod {
         enum CodingKeys: String, CodingKey, CaseIterable { case rank, variant, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
-            rank = try read(.rank, rank)
-            variant = try read(.variant, variant)
-            head = try read(.head, head)
+            try read(into: &self, (.rank, \.rank), (.variant, \.variant), (.head, \.head))
             try read.require(rank > 0, .rank, "rank must be positive")
             try read.require(variant == .paper || head == .decoder, .head, Self.releasedHeadMessage)
         }

@@ -45,8 +45,7 @@ public struct LoTR: PEFTMethod {
         enum CodingKeys: String, TargetOptionKeys { case rank, scaling, targets, exclude, head }
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
-            rank = try read(.rank, rank)
-            scaling = try read(.scaling, scaling)
+            try read(into: &self, (.rank, \.rank), (.scaling, \.scaling))
             try read.readTargetOptions(into: &self)
             try read.require(rank > 0, .rank, "rank must be positive")
         }

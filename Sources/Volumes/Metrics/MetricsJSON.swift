@@ -147,20 +147,12 @@ private func jsonNumber(_ value: Double) -> String {
     value == 0 ? "0.0" : "\(value)"
 }
 
+/// A JSON string literal of `text`: Foundation's escaping, with slashes left as they are. Encoding a
+/// String cannot fail (only non-finite numbers can), so the empty-string fallback is never taken.
 private func jsonQuoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    return out + "\""
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = .withoutEscapingSlashes
+    return (try? encoder.encode(text)).map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
 }
 
 private func jsonObjectText(_ members: [(String, String)], prettyPrinted: Bool, indent: String) -> String {

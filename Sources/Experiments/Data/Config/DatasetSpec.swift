@@ -76,9 +76,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
 
         public init(from decoder: any Decoder) throws {
             let read = try OptionsReader<CodingKeys>(decoder)
-            train = try read(.train, train)
-            validation = try read(.validation, validation)
-            test = try read(.test, test)
+            try read(into: &self, (.train, \.train), (.validation, \.validation), (.test, \.test))
             try read.require(train != nil || validation != nil || test != nil, .train,
                              "lists needs at least one of train, validation, test")
         }
@@ -114,17 +112,10 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         let read = try OptionsReader<CodingKeys>(decoder)
         name = try read.required(.name)
         layout = try read.required(.layout)
-        root = try read(.root, root)
-        images = try read(.images, images)
-        labels = try read(.labels, labels)
-        lists = try read(.lists, lists)
-        exclude = try read(.exclude, exclude)
-        allowOutsideRoot = try read(.allowOutsideRoot, allowOutsideRoot)
-        labelMap = try read(.labelMap, labelMap)
-        preprocessing = try read(.preprocessing, preprocessing)
-        split = try read(.split, split)
-        synthetic = try read(.synthetic, synthetic)
-        budgets = try read(.budgets, budgets)
+        try read(into: &self, (.root, \.root), (.images, \.images), (.labels, \.labels), (.lists, \.lists),
+                              (.exclude, \.exclude), (.allowOutsideRoot, \.allowOutsideRoot), (.labelMap, \.labelMap),
+                              (.preprocessing, \.preprocessing), (.split, \.split), (.synthetic, \.synthetic),
+                              (.budgets, \.budgets))
 
         try read.require(budgets.map { !$0.isEmpty } ?? true, .budgets, "list at least one budget, or leave `budgets` out")
         try read.require(Self.isValidName(name), .name,
@@ -157,20 +148,11 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(name, forKey: .name)
-        try container.encode(layout, forKey: .layout)
-        try container.encodeIfPresent(root, forKey: .root)
-        try container.encodeIfPresent(images, forKey: .images)
-        try container.encodeIfPresent(labels, forKey: .labels)
-        try container.encodeIfPresent(lists, forKey: .lists)
-        try container.encode(exclude, forKey: .exclude)
-        try container.encode(allowOutsideRoot, forKey: .allowOutsideRoot)
-        try container.encodeIfPresent(labelMap, forKey: .labelMap)
-        try container.encode(preprocessing, forKey: .preprocessing)
-        try container.encode(split, forKey: .split)
-        try container.encodeIfPresent(synthetic, forKey: .synthetic)
-        // Absent when not given, so the cell keys of specs without it are unchanged.
-        try container.encodeIfPresent(budgets, forKey: .budgets)
+        try container.encode(self, (.name, \.name), (.layout, \.layout), (.exclude, \.exclude),
+                             (.allowOutsideRoot, \.allowOutsideRoot), (.preprocessing, \.preprocessing), (.split, \.split))
+        // Optional settings are absent when not given, so the cell keys of specs without them are unchanged.
+        try container.encodeIfPresent(self, (.root, \.root), (.images, \.images), (.labels, \.labels), (.lists, \.lists),
+                                      (.labelMap, \.labelMap), (.synthetic, \.synthetic), (.budgets, \.budgets))
     }
 
     static func isValidName(_ name: String) -> Bool { SafeName.isValid(name) }

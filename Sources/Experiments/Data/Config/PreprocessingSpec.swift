@@ -108,9 +108,7 @@ public struct PreprocessingSpec: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        normalize = try read(.normalize, normalize)
-        clipPercentiles = try read(.clipPercentiles, clipPercentiles)
-        spacing = try read(.spacing, spacing)
+        try read(into: &self, (.normalize, \.normalize), (.clipPercentiles, \.clipPercentiles), (.spacing, \.spacing))
         // An explicit null means "keep", like `keep`; only a missing key gets the RAS default.
         let raw = try decoder.container(keyedBy: CodingKeys.self)
         if raw.contains(.orientation), try raw.decodeNil(forKey: .orientation) {
@@ -119,9 +117,7 @@ public struct PreprocessingSpec: Codable, Sendable, Equatable {
             let text: String = try read(.orientation, "RAS")
             orientation = text.lowercased() == "keep" ? nil : text.uppercased()
         }
-        cropTo = try read(.cropTo, cropTo)
-        padTo = try read(.padTo, padTo)
-        box = try read(.box, box)
+        try read(into: &self, (.cropTo, \.cropTo), (.padTo, \.padTo), (.box, \.box))
 
         if let clip = clipPercentiles {
             try read.require(clip.count == 2 && 0 <= clip[0] && clip[0] < clip[1] && clip[1] <= 100, .clipPercentiles,

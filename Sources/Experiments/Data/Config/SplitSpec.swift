@@ -68,8 +68,6 @@ public struct SplitSpec: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        validation = try read(.validation, validation)
-        test = try read(.test, test)
-        seed = try read(.seed, seed)
+        try read(into: &self, (.validation, \.validation), (.test, \.test), (.seed, \.seed))
     }
 }

@@ -51,11 +51,8 @@ public struct SyntheticSpec: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        kind = try read(.kind, kind)
-        style = try read(.style, style)
-        subjects = try read(.subjects, subjects)
-        seed = try read(.seed, seed)
-        splitSides = try read(.splitSides, splitSides)
+        try read(into: &self, (.kind, \.kind), (.style, \.style), (.subjects, \.subjects), (.seed, \.seed),
+                              (.splitSides, \.splitSides))
         if let subjects { try read.require(subjects > 0 && subjects <= 10_000, .subjects, "subjects must be 1 to 10000") }
         try read.require(kind == .hippocampus || !read.contains(.style), .style, "style applies to kind hippocampus only")
         try read.require(kind == .hippocampus || !splitSides, .splitSides, "split_sides applies to kind hippocampus only")

@@ -73,15 +73,11 @@ public struct AugmentationOptions: Codable, Sendable, Equatable {
         } else {
             patchSize = try read(.patchSize, patchSize)
         }
-        batchSize = try read(.batchSize, batchSize)
-        foregroundRatio = try read(.foregroundRatio, foregroundRatio)
-        flipProbability = try read(.flipProbability, flipProbability)
-        flipAxes = try read(.flipAxes, flipAxes)
-        intensityScale = try read(.intensityScale, intensityScale)
-        intensityShift = try read(.intensityShift, intensityShift)
-        intensityProbability = try read(.intensityProbability, intensityProbability)
-        crops = try read(.crops, crops)
-        intensityDraw = try read(.intensityDraw, intensityDraw)
+        try read(into: &self, (.batchSize, \.batchSize), (.foregroundRatio, \.foregroundRatio),
+                              (.flipProbability, \.flipProbability), (.flipAxes, \.flipAxes),
+                              (.intensityScale, \.intensityScale), (.intensityShift, \.intensityShift),
+                              (.intensityProbability, \.intensityProbability), (.crops, \.crops),
+                              (.intensityDraw, \.intensityDraw))
         try read.require(patchSize.count == 3 && patchSize.allSatisfy { (1...1024).contains($0) }, .patchSize,
                          "patch_size needs 3 sizes (i, j, k) of 1 to 1024, or one number, got \(patchSize)")
         try read.require((1...1024).contains(batchSize), .batchSize, "batch_size must be 1 to 1024")
