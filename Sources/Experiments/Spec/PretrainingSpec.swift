@@ -69,8 +69,9 @@ public struct PretrainingSpec: Codable, Sendable {
 
 /// Masked-volume inpainting, the reconstruction task of Tang et al. (CVPR 2022, SwinUNETR
 /// pre-training): random boxes of each training crop are filled with noise (or zeros) and the whole
-/// network, with one output channel, reconstructs the crop under an L1 loss over every voxel.
-/// Defaults are the authors' (`patch_rand_drop`: up to 30 % of the volume, boxes of 5–25 % of each side).
+/// network, with one output channel, reconstructs the crop under an L1 loss over the masked voxels
+/// (or every voxel). Mask defaults are the authors' (`patch_rand_drop`: up to 30 % of the volume, boxes
+/// of 5–25 % of each side).
 public struct InpaintingOptions: Codable, Sendable, Equatable {
     public enum Fill: String, NamedChoice, Sendable, Equatable {
         /// Standard normal draws, the intensity scale of a z-scored image (the authors fill with noise
@@ -86,10 +87,22 @@ public struct InpaintingOptions: Codable, Sendable, Equatable {
     public var boxSize = [0.05, 0.25]
     public var fill = Fill.noise
 
+    public enum LossVoxels: String, NamedChoice, Sendable, Equatable {
+        /// The masked voxels only: the visible ones reach the output through UNETR's and SwinUNETR's
+        /// full-resolution skip from the input, so copying them teaches the encoder nothing (the
+        /// authors' head, without skips, had to pass everything through the encoder).
+        case masked
+        /// Every voxel of the crop, as the authors' `L1Loss`.
+        case all
+    }
+
+    /// The voxels the L1 loss is taken over.
+    public var lossOver = LossVoxels.masked
+
     public init() {}
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case maskFraction = "mask_fraction", boxSize = "box_size", fill
+        case maskFraction = "mask_fraction", boxSize = "box_size", fill, lossOver = "loss_over"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -97,6 +110,7 @@ public struct InpaintingOptions: Codable, Sendable, Equatable {
         maskFraction = try read(.maskFraction, maskFraction)
         boxSize = try read(.boxSize, boxSize)
         fill = try read(.fill, fill)
+        lossOver = try read(.lossOver, lossOver)
         func isRange(_ range: [Double], low: Double, high: Double) -> Bool {
             range.count == 2 && range[0] >= low && range[0] <= range[1] && range[1] <= high
         }
