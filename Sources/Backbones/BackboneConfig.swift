@@ -56,6 +56,14 @@ public enum BackboneConfig: Codable, Sendable, Equatable {
         }
     }
 
+    /// The same backbone with another output block (e.g. one channel, to reconstruct images).
+    public func withOutChannels(_ count: Int) -> BackboneConfig {
+        switch self {
+        case .unetr(var c): c.outChannels = count; return .unetr(c)
+        case .swinunetr(var c): c.outChannels = count; return .swinunetr(c)
+        }
+    }
+
     /// The size (NIfTI order) of the crops it trains on and the windows it predicts: `requested` (a
     /// spec's `training.patch_size`, nil when absent) checked by each backbone's own rule.
     public func inputSize(requested: [Int]?) throws -> [Int] {

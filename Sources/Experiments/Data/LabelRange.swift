@@ -25,7 +25,8 @@ public enum LabelRange {
     }
 
     /// Every data set of the spec with its tightest backbone: the spec's data sets train every backbone;
-    /// the pre-training data set trains the backbones that start from `pretrained: pretraining`.
+    /// the pre-training data set trains the backbones that start from `pretrained: pretraining` (when its
+    /// objective is supervised).
     public static func requirements(_ spec: ExperimentSpec) -> [Requirement] {
         func tightest(_ backbones: [BackboneSpec]) -> BackboneSpec? {
             backbones.min { $0.config.outChannels < $1.config.outChannels }
@@ -36,7 +37,8 @@ public enum LabelRange {
                 result.append(.init(dataset: dataset, outChannels: backbone.config.outChannels, backbone: backbone.label))
             }
         }
-        if let stage = spec.pretraining, let backbone = tightest(spec.backbones.filter { $0.pretrained == .pretraining }) {
+        // A self-supervised stage reads no labels.
+        if let stage = spec.pretraining, stage.objective == .supervised, let backbone = tightest(spec.backbones.filter { $0.pretrained == .pretraining }) {
             result.append(.init(dataset: stage.dataset, outChannels: backbone.config.outChannels, backbone: backbone.label))
         }
         return result

@@ -82,11 +82,7 @@ public struct ImagePrediction {
 
     private func predict(_ image: (id: String, path: String), classes: Int) throws -> Row {
         let volume = try NIfTI.read(path: image.path)
-        // No label: an empty one on the image's grid lets the cases' own preparation run unchanged.
-        let empty = try Volume(shape: volume.spatialShape, voxels: [Float](repeating: 0, count: volume.spatialShape.reduce(1, *)),
-                               geometry: volume.geometry, name: image.path)
-        let prepared = try CasePreparation.prepare(image: volume, label: empty, id: image.id, dataset: "predict", labelMap: nil,
-                                                   preprocessing: model.preprocessing)
+        let prepared = try CasePreparation.prepareImage(volume, id: image.id, dataset: "predict", preprocessing: model.preprocessing)
         let labels = try model.segment(prepared)
         let target = output.appendingPathComponent("\(image.id).nii.gz")
         let partial = output.appendingPathComponent(".\(image.id).partial.nii.gz")

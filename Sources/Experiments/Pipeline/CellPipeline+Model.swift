@@ -15,8 +15,11 @@ extension CellPipeline {
     }
 
     /// Loads starting weights; an output block of another class count (a source task with other
-    /// labels) is left at its initialisation, since the head trains anyway.
-    static func loadStartingWeights(_ url: URL, into model: any Backbone) throws {
+    /// labels, or the one-channel reconstruction of a self-supervised source) is left at its
+    /// initialisation, since the head trains anyway. Returns the names of the checkpoint's tensors so
+    /// skipped; every other tensor must load.
+    @discardableResult
+    static func loadStartingWeights(_ url: URL, into model: any Backbone) throws -> [String] {
         let shapes = Dictionary(model.stateDict().map { ($0.name, $0.tensor.shape) }, uniquingKeysWith: { a, _ in a })
         var tensors = try ModelWeightsFile.read(contentsOf: url)
         let outPrefix = model.outModuleName + "."
@@ -26,5 +29,6 @@ extension CellPipeline {
         for name in otherHead.keys { tensors[name] = nil }
         let outKeys = otherHead.isEmpty ? [] : Set(shapes.keys.filter { $0.hasPrefix(outPrefix) })
         try model.load(checkpoint: tensors, file: url.lastPathComponent, alsoOptional: outKeys)
+        return otherHead.keys.sorted()
     }
 }

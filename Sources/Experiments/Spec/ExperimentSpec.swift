@@ -53,6 +53,10 @@ public struct ExperimentSpec: Decodable, Sendable {
         try read.require(!datasets.isEmpty, .datasets, "list at least one data set")
         try read.require(!budgets.isEmpty, .budgets, "list at least one training budget")
         try read.require(!methods.isEmpty, .methods, "list at least one method")
+        let names = datasets.map(\.name).joined(separator: ", ")
+        try read.require(pretraining?.resolveDataset(in: datasets) ?? true, .pretraining,
+                         "pretraining.dataset names '\(pretraining?.datasetReference ?? "")', which is not in datasets: (\(names)); "
+                         + "name one of them or write the data set out")
     }
 
     /// Problems that decoding cannot see, each with the path of the field to fix.
@@ -144,29 +148,6 @@ public struct BackboneSpec: Decodable, Sendable {
         } else {
             pretrained = .none
         }
-    }
-}
-
-/// A shared pre-training stage on a source data set (e.g. the synthetic BraTS-like set).
-public struct PretrainingSpec: Codable, Sendable {
-    public var dataset: DatasetSpec
-    public var training: TrainingSettings
-    public var seed: UInt64 = 0
-
-    enum CodingKeys: String, CodingKey, CaseIterable { case dataset, training, seed }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(dataset, forKey: .dataset)
-        try container.encode(training, forKey: .training)
-        try container.encode(seed, forKey: .seed)
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let read = try OptionsReader<CodingKeys>(decoder)
-        dataset = try read.required(.dataset)
-        training = try read(.training, TrainingSettings())
-        seed = try read(.seed, seed)
     }
 }
 

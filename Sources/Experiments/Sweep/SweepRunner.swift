@@ -181,15 +181,9 @@ public final class SweepRunner {
         defer { store.release("pretrain-" + key) }
         if FileManager.default.fileExists(atPath: output.path) { return output }
         progress.startStage("pre-training \(backbone.label) on \(stage.dataset.name)")
-        let dataset = try self.dataset(stage.dataset)
-        // Full fine-tuning from a random start: every parameter trains; no validation.
-        let pipeline = try CellPipeline(backbone: backbone.config, backboneLabel: backbone.label, method: FullFineTuning(),
-                                        seed: stage.seed, startingWeights: nil, training: stage.training)
-        let adaptation = try pipeline.makeModel()
-        _ = try pipeline.train(adaptation, cases: try dataset.prepared(try dataset.training(.all)), validation: [],
-                               folder: store.work.appendingPathComponent("pretrain-\(key)"),
-                               progress: { [progress] in progress.training($0) })
-        try adaptation.model.saveCheckpoint(output, metadata: ["stage": "pretraining", "dataset": stage.dataset.name])
+        try PretrainingStage(stage: stage, backbone: backbone).run(
+            dataset: try self.dataset(stage.dataset), output: output,
+            folder: store.work.appendingPathComponent("pretrain-\(key)"), progress: progress)
         try? FileManager.default.removeItem(at: store.work.appendingPathComponent("pretrain-\(key)"))
         progress.finishStage()
         return output

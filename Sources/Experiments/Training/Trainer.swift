@@ -7,7 +7,8 @@ public protocol BatchSource {
     /// Restarts the random stream for an epoch, so a resumed run draws exactly what an uninterrupted
     /// one would have drawn.
     mutating func reseed(_ seed: UInt64)
-    /// Images [B, C, k, j, i] and labels [B, k, j, i].
+    /// Images [B, C, k, j, i] and what the loss compares the output with: labels [B, k, j, i] (or, for
+    /// inpainting, the unmasked images).
     mutating func nextBatch() -> (image: Tensor, label: Tensor)
 }
 
@@ -75,6 +76,10 @@ public final class Trainer {
     /// Checkpoint folder (nil: keep nothing on disk, no resume).
     public let folder: URL?
     public var onProgress: ((TrainingProgress) -> Void)?
+    /// The loss of the model's output on a batch against the batch's target: the spec's segmentation
+    /// loss on the labels, unless a stage trains another task (masked-volume inpainting: L1 against the
+    /// unmasked crop).
+    public var lossFunction: (_ output: Tensor, _ target: Tensor) -> Tensor
     /// Asked after each epoch's checkpoint; true stops the run there (it resumes from that checkpoint).
     public var shouldStop: (_ finishedEpoch: Int) -> Bool = { _ in false }
 
@@ -88,6 +93,7 @@ public final class Trainer {
         self.seed = seed
         self.folder = folder
         optimizer = settings.makeOptimizer(parameters)
+        lossFunction = { settings.loss(logits: $0, labels: $1) }
         settings.prepare(model)
     }
 
@@ -120,7 +126,7 @@ public final class Trainer {
                 let stepStart = Date()
                 let (image, label) = batches.nextBatch()
                 optimizer.zeroGrad()
-                let loss = settings.loss(logits: model(image), labels: label)
+                let loss = lossFunction(model(image), label)
                 let value = loss.scalar
                 guard value.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, step: step, value: value) }
                 loss.backward()

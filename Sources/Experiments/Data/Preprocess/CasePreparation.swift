@@ -70,6 +70,16 @@ public enum CasePreparation {
         }
     }
 
+    /// An image without a label (a new scan to segment, or an image for self-supervised training):
+    /// prepared like a case whose label is all background.
+    public static func prepareImage(_ image: Volume, id: String, dataset: String,
+                                    preprocessing: PreprocessingSpec) throws -> PreparedCase {
+        let spatial = image.spatialShape
+        let empty = try Volume(shape: spatial, voxels: [Float](repeating: 0, count: spatial.reduce(1, *)),
+                               geometry: image.geometry, name: image.name)
+        return try prepare(image: image, label: empty, id: id, dataset: dataset, labelMap: nil, preprocessing: preprocessing)
+    }
+
     /// Integer label values → classes (Float), through the label map if there is one.
     static func mapLabels(_ label: Volume, _ map: LabelMap?) throws -> [Float] {
         let values = try label.integerLabels()
