@@ -51,8 +51,7 @@ public struct PretrainingSpec: Codable, Sendable {
             dataset = try read.required(.dataset)
         }
         training = try read(.training, TrainingSettings())
-        seed = try read(.seed, seed)
-        inpainting = try read(.inpainting, inpainting)
+        try read(into: &self, (.seed, \.seed), (.inpainting, \.inpainting))
         try read.require(objective == .selfSupervised || !read.contains(.inpainting), .inpainting,
                          "inpainting options need `objective: self_supervised`")
     }
@@ -107,10 +106,8 @@ public struct InpaintingOptions: Codable, Sendable, Equatable {
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
-        maskFraction = try read(.maskFraction, maskFraction)
-        boxSize = try read(.boxSize, boxSize)
-        fill = try read(.fill, fill)
-        lossOver = try read(.lossOver, lossOver)
+        try read(into: &self, (.maskFraction, \.maskFraction), (.boxSize, \.boxSize), (.fill, \.fill),
+                              (.lossOver, \.lossOver))
         func isRange(_ range: [Double], low: Double, high: Double) -> Bool {
             range.count == 2 && range[0] >= low && range[0] <= range[1] && range[1] <= high
         }
