@@ -19,9 +19,7 @@ struct DataCommand: ParsableCommand {
         func run() throws {
             try reportingErrors {
                 let experiment = try SpecLoader.load(URL(fileURLWithPath: spec))
-                // A stage that names one of the spec's data sets adds none.
-                let stage = experiment.pretraining.flatMap { $0.datasetReference == nil ? [$0.dataset] : nil } ?? []
-                let datasets = experiment.datasets + stage
+                let datasets = experiment.datasets + experiment.stageDatasets
                 let summary = DataCheck.run(datasets, requirements: LabelRange.requirements(experiment))
                 if json { try printJSON(summary) } else { print(summary.text) }
                 // A budget larger than a data set's training pool: one line each. The report goes on stdout;

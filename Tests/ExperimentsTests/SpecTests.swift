@@ -56,6 +56,45 @@ final class SpecTests: XCTestCase {
         XCTAssertNotEqual(try keys("  batch_size: 4"), plain)
     }
 
+    /// A backbone may bring its own pre-training stage, so one spec compares sources: each backbone
+    /// starts from its stage, the stage enters its cells' keys, and a stage naming an unknown data set
+    /// or a mapping with both weights and a stage is refused where it is written.
+    func testABackboneCanBringItsOwnPretrainingStage() throws {
+        let args = "{in_channels: 1, out_channels: 2, img_size: [32, 32, 32], feature_size: 8, hidden_size: 48, mlp_dim: 96, num_heads: 4}"
+        func spec(ssl: String = "toy", both: Bool = false) -> String {
+            """
+            name: sources
+            backbones:
+              - {name: unetr, label: scratch, args: \(args), pretrained: none}
+              - name: unetr
+                label: synthetic
+                args: \(args)
+                pretrained: {pretraining: {dataset: {name: src, layout: synthetic, synthetic: {kind: brats, subjects: 4}}, training: {epochs: 1}}}
+              - name: unetr
+                label: ssl
+                args: \(args)
+                pretrained: {\(both ? "weights: w.safetensors, " : "")pretraining: {objective: self_supervised, dataset: \(ssl), training: {epochs: 1}}}
+            datasets:
+              - {name: toy, layout: synthetic, synthetic: {subjects: 10}}
+            budgets: [5]
+            methods: [full]
+            """
+        }
+        let parsed = try SpecLoader.parse(spec(), file: "spec.yaml")
+        let stages = parsed.backbones.map { parsed.pretrainingStage(for: $0) }
+        XCTAssertNil(stages[0])
+        XCTAssertEqual(stages[1]?.objective, .supervised)
+        XCTAssertEqual(stages[1]?.dataset.name, "src")
+        XCTAssertEqual(stages[2]?.objective, .selfSupervised)
+        XCTAssertEqual(stages[2]?.dataset.name, "toy", "a named data set is resolved to the entry")
+        XCTAssertEqual(parsed.stageDatasets.map(\.name), ["src"], "only the data set written out in full is added")
+        let keys = try SweepRunner(spec: parsed, store: ResultStore(root: URL(fileURLWithPath: "/nonexistent"))).cells().map(\.key)
+        XCTAssertEqual(Set(keys).count, 3, "the same network from three sources is three cells")
+
+        XCTAssert(issues(spec(ssl: "tyo")).contains { $0.message.contains("pretraining.dataset names 'tyo'") })
+        XCTAssert(issues(spec(both: true)).contains { $0.message.contains("give one of {weights: PATH} and {pretraining:") })
+    }
+
     func testUnknownKeyIsNamedWithASuggestionAndALine() {
         let found = issues(valid.replacingOccurrences(of: "  epochs: 2", with: "  epohcs: 2"))
         XCTAssertEqual(found.count, 1)

@@ -37,9 +37,12 @@ public enum LabelRange {
                 result.append(.init(dataset: dataset, outChannels: backbone.config.outChannels, backbone: backbone.label))
             }
         }
-        // A self-supervised stage reads no labels.
-        if let stage = spec.pretraining, stage.objective == .supervised, let backbone = tightest(spec.backbones.filter { $0.pretrained == .pretraining }) {
-            result.append(.init(dataset: stage.dataset, outChannels: backbone.config.outChannels, backbone: backbone.label))
+        // Each supervised stage's labels must fit the backbones that start from it (a self-supervised
+        // stage reads no labels).
+        for (dataset, backbones) in spec.supervisedStageDatasets() {
+            if let backbone = tightest(backbones) {
+                result.append(.init(dataset: dataset, outChannels: backbone.config.outChannels, backbone: backbone.label))
+            }
         }
         return result
     }

@@ -10,7 +10,8 @@ public struct ExperimentSpec: Decodable, Sendable {
     public var description: String?
     public var seeds: [UInt64] = [0]
     public var backbones: [BackboneSpec]
-    /// The shared pre-training stage that backbones with `pretrained: pretraining` start from.
+    /// The shared pre-training stage that backbones with `pretrained: pretraining` start from (a
+    /// backbone may bring its own instead: `pretrained: {pretraining: {…}}`).
     public var pretraining: PretrainingSpec?
     public var datasets: [DatasetSpec]
     public var budgets: [Budget] = [.all]
@@ -54,9 +55,42 @@ public struct ExperimentSpec: Decodable, Sendable {
         try read.require(!budgets.isEmpty, .budgets, "list at least one training budget")
         try read.require(!methods.isEmpty, .methods, "list at least one method")
         let names = datasets.map(\.name).joined(separator: ", ")
-        try read.require(pretraining?.resolveDataset(in: datasets) ?? true, .pretraining,
-                         "pretraining.dataset names '\(pretraining?.datasetReference ?? "")', which is not in datasets: (\(names)); "
-                         + "name one of them or write the data set out")
+        func unknown(_ stage: PretrainingSpec?) -> String {
+            "pretraining.dataset names '\(stage?.datasetReference ?? "")', which is not in datasets: (\(names)); "
+                + "name one of them or write the data set out"
+        }
+        try read.require(pretraining?.resolveDataset(in: datasets) ?? true, .pretraining, unknown(pretraining))
+        for index in backbones.indices {
+            try read.require(backbones[index].ownStage?.resolveDataset(in: datasets) ?? true,
+                             singleBackbone ? .backbone : .backbones, unknown(backbones[index].ownStage))
+        }
+    }
+
+    /// The stage a backbone with `pretrained: pretraining` starts from: its own, else the shared one.
+    public func pretrainingStage(for backbone: BackboneSpec) -> PretrainingSpec? {
+        backbone.pretrained == .pretraining ? backbone.ownStage ?? pretraining : nil
+    }
+
+    /// The data sets the stages write out in full (a stage that names one of `datasets` adds none),
+    /// once each by name.
+    public var stageDatasets: [DatasetSpec] {
+        var seen = Set(datasets.map(\.name))
+        return backbones.compactMap { pretrainingStage(for: $0) }.filter { $0.datasetReference == nil }
+            .map(\.dataset).filter { seen.insert($0.name).inserted }
+    }
+
+    /// Each supervised stage's data set with the backbones that start from it.
+    func supervisedStageDatasets() -> [(DatasetSpec, [BackboneSpec])] {
+        var groups: [(DatasetSpec, [BackboneSpec])] = []
+        for backbone in backbones {
+            guard let stage = pretrainingStage(for: backbone), stage.objective == .supervised else { continue }
+            if let index = groups.firstIndex(where: { $0.0.name == stage.dataset.name }) {
+                groups[index].1.append(backbone)
+            } else {
+                groups.append((stage.dataset, [backbone]))
+            }
+        }
+        return groups
     }
 
     /// Problems that decoding cannot see, each with the path of the field to fix.
@@ -87,8 +121,9 @@ public struct ExperimentSpec: Decodable, Sendable {
                 } else if attributes?[.type] as? FileAttributeType != .typeRegular {
                     problems.append((path + ["pretrained"], "weights \(file) is not a regular file"))
                 }
-            case .pretraining where pretraining == nil:
-                problems.append((path + ["pretrained"], "`pretrained: pretraining` needs a top-level `pretraining:` stage"))
+            case .pretraining where pretrainingStage(for: backbone) == nil:
+                problems.append((path + ["pretrained"], "`pretrained: pretraining` needs a top-level `pretraining:` stage "
+                                 + "(or the backbone's own: `pretrained: {pretraining: {dataset: …, training: …}}`)"))
             default: break
             }
         }
@@ -124,8 +159,12 @@ public struct BackboneSpec: Decodable, Sendable {
     public var label: String
     public var config: BackboneConfig
     public var pretrained: Pretrained
+    /// This backbone's own pre-training stage (`pretrained: {pretraining: {…}}`), used instead of the
+    /// spec's shared one: a spec can then compare sources (e.g. synthetic vs self-supervised).
+    public var ownStage: PretrainingSpec?
 
     enum CodingKeys: String, CodingKey, CaseIterable { case name, backbone, label, args, pretrained }
+    private enum PretrainedKeys: String, CodingKey, CaseIterable { case weights, pretraining }
 
     public init(from decoder: any Decoder) throws {
         let read = try OptionsReader<CodingKeys>(decoder)
@@ -140,11 +179,19 @@ public struct BackboneSpec: Decodable, Sendable {
             case "pretraining": pretrained = .pretraining
             default: pretrained = .weights(text)
             }
-        } else if let mapping = try? container.decode([String: String].self, forKey: .pretrained), let path = mapping["weights"] {
-            pretrained = .weights(path)
+        } else if (try? container.nestedContainer(keyedBy: PretrainedKeys.self, forKey: .pretrained)) != nil {
+            let mapping = try OptionsReader<PretrainedKeys>(try container.superDecoder(forKey: .pretrained))
+            try mapping.require(mapping.contains(.weights) != mapping.contains(.pretraining), .weights,
+                                "give one of {weights: PATH} and {pretraining: {dataset: …, training: …}}")
+            if mapping.contains(.weights) {
+                pretrained = .weights(try mapping.required(.weights))
+            } else {
+                pretrained = .pretraining
+                ownStage = try mapping.required(.pretraining)
+            }
         } else if container.contains(.pretrained) {
             throw DecodingError.dataCorruptedError(forKey: .pretrained, in: container, debugDescription:
-                "use `none`, `pretraining`, a safetensors path, or {weights: PATH}")
+                "use `none`, `pretraining`, a safetensors path, {weights: PATH} or {pretraining: {…}}")
         } else {
             pretrained = .none
         }

@@ -143,7 +143,7 @@ public final class SweepRunner {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let config = (try? encoder.encode(backbone.config)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-        var outcome = spec.pretraining
+        var outcome = spec.pretrainingStage(for: backbone)
         if let training = outcome?.training { outcome?.training = training.outcomeSettings }
         let stage = (try? encoder.encode(outcome)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return digest([resultsVersion, config, stage].joined(separator: "\u{1F}"))
@@ -165,7 +165,7 @@ public final class SweepRunner {
     }
 
     private func pretrain(_ backbone: BackboneSpec) throws -> URL {
-        guard let stage = spec.pretraining else {
+        guard let stage = spec.pretrainingStage(for: backbone) else {
             throw SpecError([SpecIssue(file: spec.name, path: "pretraining", message: "no pretraining stage in the spec")])
         }
         let key = pretrainingKey(backbone)
