@@ -56,6 +56,25 @@ final class SpecTests: XCTestCase {
         XCTAssertNotEqual(try keys("  batch_size: 4"), plain)
     }
 
+    /// Where the data lies is not part of a cell: the same spec on another machine (or a CI checkout)
+    /// finds the cells finished here. What is read from the folder (its label map, exclusions) still is.
+    func testMovingTheDataKeepsTheCellKeys() throws {
+        func keys(_ dataset: String) throws -> [String] {
+            let yaml = valid.replacingOccurrences(of: "  - {name: toy, layout: synthetic, synthetic: {subjects: 10}}",
+                                                  with: "  - {name: toy, layout: msd, \(dataset)}")
+            return try SpecLoader.parse(yaml, file: "spec.yaml").cells().map(\.key)
+        }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("moved-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let (data, moved) = (scratch.appendingPathComponent("data/msd").path, scratch.appendingPathComponent("elsewhere/msd").path)
+        for folder in [data, moved] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        let here = try keys("root: \(data)")
+        XCTAssertEqual(here.count, 8)
+        XCTAssertEqual(try keys("root: \(moved)"), here)
+        XCTAssertNotEqual(try keys("root: \(data), exclude: [hippocampus_001]"), here)
+        XCTAssertNotEqual(try keys("root: \(data), label_map: {1: 1, 2: 1}"), here)
+    }
+
     /// A backbone may bring its own pre-training stage, so one spec compares sources: each backbone
     /// starts from its stage, the stage enters its cells' keys, and a stage naming an unknown data set
     /// or a mapping with both weights and a stage is refused where it is written.

@@ -84,7 +84,7 @@ extension ExperimentSpec {
         for backbone in backbones {
             let backboneJSON = try json(backbone.config) + pretrainedDigest(backbone)
             for dataset in datasets {
-                let datasetJSON = try json(dataset)
+                let datasetJSON = try json(dataset.locationFree)
                 for budget in budgets(of: dataset) {
                     for method in methods {
                         for seed in seeds {

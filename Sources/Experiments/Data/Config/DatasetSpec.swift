@@ -30,6 +30,7 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
     /// See `Layout`.
     public var layout: Layout
     /// The data folder (required except for `synthetic`). The spec loader expands `${VAR}` first.
+    /// Not part of a cell's key (see `locationFree`).
     public var root: String?
     /// `pairs`/`analyze`: glob pattern of the images, relative to `root` (`*`, `?`, `[...]` within one
     /// path component). `list`: template of a case's image path with `{id}` (the list line's last path
@@ -173,5 +174,16 @@ public struct DatasetSpec: Codable, Sendable, Equatable {
         case .analyze: return labels ?? "*/*.native.label.hdr"
         default: return labels
         }
+    }
+}
+
+extension DatasetSpec {
+    /// The data set as a cell key sees it: everything but where its folder lies, so finished cells stay
+    /// finished when the data moves (another machine, a cluster's scratch, a CI checkout). A data set whose
+    /// content changed needs a new name or a new results folder.
+    var locationFree: DatasetSpec {
+        var spec = self
+        spec.root = nil
+        return spec
     }
 }
