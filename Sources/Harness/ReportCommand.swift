@@ -5,7 +5,10 @@ import Foundation
 struct Report: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Rebuild tables and plots from the cell records of a results folder.",
-        discussion: "Gathers RESULTS/cells/*.json (from local runs and Slurm tasks alike) into the same tables as `run`.")
+        discussion: """
+            Gathers RESULTS/cells/*.json (from local runs and Slurm tasks alike) into the same tables as `run`: \
+            the same methods, row order and reference method, kept in RESULTS/sweep.json by the run that wrote it.
+            """)
 
     @Argument(help: "A results folder.")
     var results: String
@@ -18,10 +21,23 @@ struct Report: ParsableCommand {
             }
             let records = store.allRecords { note($0) }
             let manifest = SweepManifest.load(from: store)
-            let spec = manifest.flatMap { try? SpecLoader.load(URL(fileURLWithPath: $0.specPath)) }
-            // Only the records of the current spec's cells, when the spec is still at hand.
+            if manifest == nil { note("\(SweepManifest.url(in: store).path) is missing: every record is reported, with default settings") }
+            // Only the records of the spec's cells: a results folder may hold records of older versions.
             let keys = manifest.map { Set($0.cells.map(\.key)) }
-            show(try finishReport(records: records.filter { keys?.contains($0.key) ?? true }, spec: spec, store: store))
+            show(try finishReport(records: records.filter { keys?.contains($0.key) ?? true },
+                                  spec: manifest.flatMap(specOfAnOlderManifest), store: store))
+        }
+    }
+
+    /// Manifests written before they kept the report's layout point at their spec instead.
+    private func specOfAnOlderManifest(_ manifest: SweepManifest) -> ExperimentSpec? {
+        guard manifest.report == nil else { return nil }
+        do {
+            return try SpecLoader.load(URL(fileURLWithPath: manifest.specPath))
+        } catch {
+            note("the report's settings and row order are the defaults: \(manifest.specPath) could not be read "
+                 + "(\(String(describing: error).split(separator: "\n").first ?? "")); rerun `harness run` to refresh sweep.json")
+            return nil
         }
     }
 }

@@ -18,7 +18,8 @@ final class EndToEndTests: XCTestCase {
     func testRunEndsWithTablesAndWritesRecordsAndReports() throws {
         let folder = try temporaryFolder("run")
         defer { try? FileManager.default.removeItem(at: folder) }
-        try tinySpec.write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
+        // A reference method that is not the default (the best by Dice), so the report must know the spec's.
+        try (tinySpec + "\nreport: {reference: linear_probe}\n").write(to: folder.appendingPathComponent("spec.yaml"), atomically: true, encoding: .utf8)
         let output = try HarnessProcess.run(["run", "spec.yaml", "--results", "out", "--quiet"], in: folder)
         XCTAssertEqual(output.status, 0, output.stderr)
         XCTAssert(output.stdout.contains("lora"), output.stdout)
@@ -31,7 +32,9 @@ final class EndToEndTests: XCTestCase {
         let again = try HarnessProcess.run(["run", "spec.yaml", "--results", "out"], in: folder)
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssert(again.stderr.contains("4 of 4 cells already done"), again.stderr)
-        // `report` rebuilds the same tables from the records alone.
+        XCTAssert(output.stdout.contains("linear_probe (report.reference)"), output.stdout)
+        // `report` rebuilds the same tables from the records and sweep.json alone, the spec gone.
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("spec.yaml"))
         let report = try HarnessProcess.run(["report", "out"], in: folder)
         XCTAssertEqual(report.status, 0, report.stderr)
         XCTAssertEqual(report.stdout, output.stdout)

@@ -3,7 +3,7 @@ import Volumes
 
 /// The order of rows and tables. Labels not listed come after the listed ones, in order of first
 /// appearance in the records. Budgets are always numeric ascending, then `all`, then other labels.
-public struct ReportOrder: Sendable, Equatable {
+public struct ReportOrder: Codable, Sendable, Equatable {
     public var backbones: [String]
     public var datasets: [String]
     public var methods: [String]

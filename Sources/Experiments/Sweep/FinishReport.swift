@@ -9,14 +9,16 @@ public struct FinishedReport: Sendable {
 }
 
 /// Writes the report files of `records` into the results folder and returns them with the terminal
-/// summary (shared by `run` and `report`). Row order and formats come from `spec` when it is at hand.
+/// summary (shared by `run` and `report`). Row order and formats come from `spec` when it is at hand,
+/// else from the folder's manifest, which keeps them from the run that wrote it.
 public func finishReport(records: [CellRecord], spec: ExperimentSpec?, store: ResultStore) throws -> FinishedReport {
-    let settings = spec?.report ?? ReportSettings()
-    let order = spec?.reportOrder ?? ReportOrder()
-    let files = try writeReport(records: records, spec: spec?.name ?? store.root.lastPathComponent, settings: settings,
-                                order: order, to: store.root)
+    let manifest = SweepManifest.load(from: store)
+    let settings = spec?.report ?? manifest?.report ?? ReportSettings()
+    let order = spec?.reportOrder ?? manifest?.order ?? ReportOrder()
+    let files = try writeReport(records: records, spec: spec?.name ?? manifest?.spec ?? store.root.lastPathComponent,
+                                settings: settings, order: order, to: store.root)
     var summary = terminalSummary(records: records, settings: settings, order: order)
-    if let manifest = SweepManifest.load(from: store) {
+    if let manifest {
         let missing = manifest.missing(in: store)
         if !missing.isEmpty {
             summary += "\n\n\(missing.count) cell(s) have no record yet:"

@@ -1,7 +1,9 @@
 import Foundation
 
-/// `RESULTS/sweep.json`: which spec the folder belongs to and every cell's index, key and coordinates,
-/// so `harness report DIR` can name cells that never produced a record (and their Slurm logs).
+/// `RESULTS/sweep.json`: which spec the folder belongs to, how its report is laid out, and every cell's
+/// index, key and coordinates, so `harness report DIR` rebuilds the run's own tables without the spec
+/// (which may need data variables, or have moved) and names cells that never produced a record (and
+/// their Slurm logs).
 public struct SweepManifest: Codable, Sendable {
     public struct Entry: Codable, Sendable {
         public var index: Int
@@ -12,6 +14,9 @@ public struct SweepManifest: Codable, Sendable {
 
     public var spec: String
     public var specPath: String
+    /// The spec's `report:` settings and row order (absent in manifests written before they were kept).
+    public var report: ReportSettings?
+    public var order: ReportOrder?
     public var cells: [Entry]
 
     public static func url(in store: ResultStore) -> URL { store.root.appendingPathComponent("sweep.json") }
@@ -19,6 +24,8 @@ public struct SweepManifest: Codable, Sendable {
     public init(spec: ExperimentSpec, specPath: String, cells: [Cell]) {
         self.spec = spec.name
         self.specPath = specPath
+        self.report = spec.report
+        self.order = spec.reportOrder
         self.cells = cells.map { Entry(index: $0.index, key: $0.key, title: $0.title, coordinates: $0.coordinates) }
     }
 
