@@ -7,7 +7,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Training-step and inference timings, peak memory, and kernel rates (a benchmark, not a test).",
         discussion: """
-        Model steps use ANCHORS.md's configurations, batch 1, Dice-CE, Adam: CPU scale (unetr-cpu, swinunetr-cpu; 64³) \
+        Model steps use ANCHORS.md's configurations, batch 1 (--batch), Dice-CE, Adam: CPU scale (unetr-cpu, swinunetr-cpu; 64³) \
         and paper size (unetr-paper: 128³, hidden 768, mlp 3072, 12 heads, feature 16; swinunetr-paper: 128³, \
         feature 48): median of --repeats after --warmup steps. A paper-size step takes tens of seconds and GBs; \
         time one at a time with --repeats 1 --warmup 1. With --json, one JSON object per line: \
@@ -24,6 +24,10 @@ struct Bench: ParsableCommand {
     var repeats = 5
     @Option(help: "Untimed training steps before the timed ones (and one untimed forward when above 0).")
     var warmup = 2
+    @Option(help: "Images per training step (the papers': 2 for HyPS's SwinUNETR, 4 for LoRA-PT's UNETR).")
+    var batch = 1
+    @Flag(help: "Train with activation checkpointing (the spec's `training.activation_checkpointing`).")
+    var checkpointing = false
     @Option(help: "Extra conv3d 3x3x3 geometries to time, e.g. 16x16@64,32x16@64 (in x out channels @ size).")
     var conv = ""
     @Flag(help: "Skip the kernel benchmarks.")
@@ -73,13 +77,17 @@ struct Bench: ParsableCommand {
                                            reference.bench, reference.shape, reference.gflops, reference.gflopsPerCPUSecond))
             }
             guard !noModels else { return }
-            guard repeats >= 1, warmup >= 0 else { throw ValidationError("--repeats must be at least 1 and --warmup at least 0") }
+            guard repeats >= 1, warmup >= 0, batch >= 1 else {
+                throw ValidationError("--repeats and --batch must be at least 1 and --warmup at least 0")
+            }
             for name in model.split(separator: ",").map(String.init) {
                 for methodName in method.split(separator: ",").map(String.init) {
                     resetPeakMemory()
-                    let r = try Benchmarks.model(name, method: methodName, repeats: repeats, warmup: warmup)
-                    try emit(r, String(format: "%@ + %@: train step %.3f s (%.3f CPU-s, %.1f GFLOP), forward %.3f s, peak %.0f MB, %d trainable",
-                                       r.bench, r.method, r.trainStepSeconds, r.trainStepCPUSeconds, r.gflopPerStep,
+                    let r = try Benchmarks.model(name, method: methodName, repeats: repeats, warmup: warmup,
+                                                         batch: batch, checkpointing: checkpointing)
+                    let setting = (batch > 1 ? " batch \(batch)" : "") + (checkpointing ? " checkpointed" : "")
+                    try emit(r, String(format: "%@ + %@%@: train step %.3f s (%.3f CPU-s, %.1f GFLOP), forward %.3f s, peak %.0f MB, %d trainable",
+                                       r.bench, r.method, setting, r.trainStepSeconds, r.trainStepCPUSeconds, r.gflopPerStep,
                                        r.forwardSeconds, r.peakResidentMB,
                                        r.trainableParameters))
                 }

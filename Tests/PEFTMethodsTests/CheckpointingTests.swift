@@ -68,9 +68,9 @@ final class CheckpointingTests: XCTestCase {
             _ = try MethodRegistry.method(named: method).apply(to: model, rng: &rng)
             model.activationCheckpointing = checkpointing
             let image = TinyBackbone.unetr.task().image
-            let before = BufferPool.shared.statistics.liveBytes
+            let before = BufferPool.shared.statistics.tensorBytes
             let logits = model(image)
-            let held = BufferPool.shared.statistics.liveBytes - before
+            let held = BufferPool.shared.statistics.tensorBytes - before
             logits.sum().backward()
             return held
         }

@@ -75,12 +75,12 @@ final class CheckpointTests: XCTestCase {
             let blocks = (0..<4).map { _ in TinyBlock(dropout: 0, width: 64) }
             if !trainable { blocks.forEach { $0.freeze() } }
             let x = randomTensor([256, 64], seed: 6)
-            let before = BufferPool.shared.statistics.liveBytes
+            let before = BufferPool.shared.statistics.tensorBytes
             var h = x
             for block in blocks {
                 h = checkpointing ? checkpointed([h], stateOf: block) { block($0[0]) } : block(h)
             }
-            let held = BufferPool.shared.statistics.liveBytes - before
+            let held = BufferPool.shared.statistics.tensorBytes - before
             XCTAssertEqual(h.requiresGrad, trainable)
             if trainable { h.sum().backward() }
             return held

@@ -75,9 +75,9 @@ final class FusedAttentionTests: XCTestCase {
         let q = randomTensor([entries, t, 4], seed: 51), k = randomTensor([entries, t, 4], seed: 52)
         let v = randomTensor([entries, t, 4], seed: 53)
         for x in [q, k, v] { x.setRequiresGrad(true) }
-        let before = BufferPool.shared.statistics.liveBytes
+        let before = BufferPool.shared.statistics.tensorBytes
         let y = scaledDotProductAttention(query: q, key: k, value: v, scale: 0.5)
-        let kept = BufferPool.shared.statistics.liveBytes - before
+        let kept = BufferPool.shared.statistics.tensorBytes - before
         XCTAssertLessThan(kept, entries * t * t * 4 / 4, "bytes kept after the forward")
         y.sum().backward()
         XCTAssertNotNil(q.grad)

@@ -100,7 +100,8 @@ final class TrainingTests: XCTestCase {
             diceCrossEntropyLoss(logits: model(image), labels: label).backward()
             optimizer.step()
         }
-        step(); step()
+        // The pool keeps held memory near the most ever live, so its sizes take a few steps to settle.
+        for _ in 0..<5 { step() }
         let before = BufferPool.shared.statistics.freshAllocations
         step(); step()
         XCTAssertEqual(BufferPool.shared.statistics.freshAllocations, before, "buffers allocated after warm-up")

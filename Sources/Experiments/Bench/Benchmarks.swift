@@ -22,6 +22,8 @@ public enum Benchmarks {
     public struct ModelResult: Codable, Sendable {
         public let bench: String
         public let method: String
+        public let batch: Int
+        public let checkpointing: Bool
         public let trainStepSeconds: Double
         /// Process CPU time of the median step (all our threads): insensitive to other processes' load.
         public let trainStepCPUSeconds: Double
@@ -32,7 +34,7 @@ public enum Benchmarks {
         public let gflopPerStep: Double
 
         enum CodingKeys: String, CodingKey {
-            case bench, method, trainStepSeconds = "train_step_s", trainStepCPUSeconds = "train_step_cpu_s"
+            case bench, method, batch, checkpointing, trainStepSeconds = "train_step_s", trainStepCPUSeconds = "train_step_cpu_s"
             case forwardSeconds = "forward_s"
             case peakResidentMB = "peak_rss_mb", trainableParameters = "trainable_parameters"
             case gflopPerStep = "gflop_per_step"
@@ -195,10 +197,14 @@ public enum Benchmarks {
                          gflopsPerCPUSecond: flop / weight.bestCPU / 1e9)]
     }
 
-    /// Median training step (forward, Dice-CE, backward, Adam) and forward time of a model adapted by a method.
-    public static func model(_ name: String, method methodName: String, repeats: Int = 5, warmup: Int = 2) throws -> ModelResult {
-        let (config, shape) = try configuration(name)
+    /// Median training step (forward, Dice-CE, backward, Adam) and forward time of a model adapted by a method,
+    /// on `batch` images, with or without activation checkpointing (the papers' batches: 2 for HyPS, 4 for LoRA-PT).
+    public static func model(_ name: String, method methodName: String, repeats: Int = 5, warmup: Int = 2,
+                             batch: Int = 1, checkpointing: Bool = false) throws -> ModelResult {
+        var (config, shape) = try configuration(name)
+        shape[0] = batch
         let model = try makeBackbone(config, seed: 0)
+        model.activationCheckpointing = checkpointing
         var rng = RandomGenerator(seed: 3, stream: "method")
         let adaptation = try method(methodName).apply(to: model, rng: &rng)
         var data = RandomGenerator(seed: 4)
@@ -238,7 +244,7 @@ public enum Benchmarks {
         model.eval()
         // The training steps warmed the buffers the forward needs, so `--warmup 0` may skip its warm-up too.
         let forward = median(warmup: min(warmup, 1), repeats: repeats) { _ = withoutGrad { model(image) } }
-        return ModelResult(bench: name, method: methodName, trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu,
+        return ModelResult(bench: name, method: methodName, batch: batch, checkpointing: checkpointing, trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu,
                            forwardSeconds: forward, peakResidentMB: peakResidentMegabytes(),
                            trainableParameters: adaptation.trainableParameterCount, gflopPerStep: gflopPerStep)
     }

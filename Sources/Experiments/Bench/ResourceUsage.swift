@@ -9,8 +9,12 @@ public func resetPeakMemory() {
 public func peakResidentMegabytes() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
     for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-        let kilobytes = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-        return kilobytes / 1024
+        return vmHWMKilobytes(line).map { $0 / 1024 } ?? 0
     }
     return 0
+}
+
+/// The kernel writes `VmHWM:\t%8lu kB`: from 10 GB on (8 digits) no space separates the tab and the number.
+func vmHWMKilobytes(_ line: Substring) -> Double? {
+    line.dropFirst("VmHWM:".count).split(whereSeparator: \.isWhitespace).first.flatMap { Double($0) }
 }

@@ -20,7 +20,7 @@ public final class Storage {
         pointer.update(repeating: 0, count: count)
     }
 
-    deinit { BufferPool.shared.give(pointer, capacity: capacity) }
+    deinit { BufferPool.shared.give(pointer, count: count, capacity: capacity) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: pointer, count: count) }
 }
@@ -29,7 +29,10 @@ public final class Storage {
 /// after a warm-up step every request is served from here. A request takes the smallest free buffer
 /// that holds it and is at most `slack` times its size (best fit), so that temporaries of similar
 /// sizes share buffers instead of each size keeping its own: what the pool holds, not only what is
-/// live, counts in the process's resident memory.
+/// live, counts in the process's resident memory. So held memory (live + pooled) is kept within an
+/// eighth above the most tensor bytes ever live at once: a request that would take it past that takes any larger free
+/// buffer, or else first returns free buffers (largest first) to the system. Without this rule a
+/// paper-size step held 17 GB for 11.8 GB live: every size a step ever freed stayed resident.
 public final class BufferPool: Sendable {
     public static let shared = BufferPool()
 
@@ -38,12 +41,18 @@ public final class BufferPool: Sendable {
         public var freshAllocations = 0
         /// Requests served by a recycled buffer.
         public var reuses = 0
+        /// Free buffers returned to the system to make room for a fresh allocation.
+        public var evictions = 0
         public var pooledBytes = 0
         /// Bytes of buffers handed out and not yet returned.
         public var liveBytes = 0
         /// The largest `liveBytes`, and the largest live + pooled total, since the last `resetPeaks()`.
         public var peakLiveBytes = 0
         public var peakHeldBytes = 0
+        /// Bytes of the live tensors themselves (a recycled buffer may be larger), and their most ever at
+        /// once (never reset): held memory stays within an eighth above that.
+        public var tensorBytes = 0
+        public var largestTensorBytes = 0
     }
 
     private struct State: ~Copyable {
@@ -56,39 +65,40 @@ public final class BufferPool: Sendable {
 
     /// Largest ratio of a recycled buffer's size to the request it serves.
     static let slack = 1.5
+    /// Held memory may exceed the most tensor bytes ever live by 1/this, so that the sizes a step frees settle into
+    /// a pool that serves the next step without new allocations.
+    static let headroomDivisor = 8
 
     private static func slot(for count: Int) -> Int { max(16, (count + 15) & ~15) }
 
     func take(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
         let slot = Self.slot(for: count)
-        let limit = Int(Double(slot) * Self.slack)
+        var evicted: [UInt] = []
         let recycled: (UInt, Int)? = state.withLock { state in
-            // Smallest free size ≥ slot (binary search), if within the slack.
+            // Smallest free size ≥ slot (binary search).
             var lo = 0, hi = state.sizes.count
             while lo < hi {
                 let mid = (lo + hi) / 2
                 if state.sizes[mid] < slot { lo = mid + 1 } else { hi = mid }
             }
-            guard lo < state.sizes.count, state.sizes[lo] <= limit else {
-                state.statistics.freshAllocations += 1
-                state.statistics.liveBytes += slot * 4
-                state.statistics.peakLiveBytes = max(state.statistics.peakLiveBytes, state.statistics.liveBytes)
-                state.statistics.peakHeldBytes = max(state.statistics.peakHeldBytes,
-                                                     state.statistics.liveBytes + state.statistics.pooledBytes)
-                return nil
+            let fits = lo < state.sizes.count
+            let heldAfterFresh = state.statistics.liveBytes + state.statistics.pooledBytes + slot * 4
+            state.statistics.tensorBytes += count * 4
+            state.statistics.largestTensorBytes = max(state.statistics.largestTensorBytes, state.statistics.tensorBytes)
+            let budget = state.statistics.largestTensorBytes + state.statistics.largestTensorBytes / Self.headroomDivisor
+            // Best fit within the slack; past it only when a fresh buffer would take held memory over the
+            // budget (a too-large buffer then costs nothing that a new one would not).
+            if fits && (state.sizes[lo] <= Int(Double(slot) * Self.slack) || heldAfterFresh > budget) {
+                return Self.reuse(sizeAt: lo, from: &state)
             }
-            let size = state.sizes[lo]
-            let address = state.free[size]!.removeLast()
-            if state.free[size]!.isEmpty {
-                state.free[size] = nil
-                state.sizes.remove(at: lo)
+            if heldAfterFresh > budget {
+                evicted = Self.evict(bytes: heldAfterFresh - budget, from: &state)
             }
-            state.statistics.reuses += 1
-            state.statistics.pooledBytes -= size * 4
-            state.statistics.liveBytes += size * 4
-            state.statistics.peakLiveBytes = max(state.statistics.peakLiveBytes, state.statistics.liveBytes)
-            return (address, size)
+            state.statistics.freshAllocations += 1
+            Self.count(liveBytes: slot * 4, in: &state)
+            return nil
         }
+        evicted.forEach { UnsafeMutableRawPointer(bitPattern: $0)?.deallocate() }
         if let (address, size) = recycled {
             return (UnsafeMutableRawPointer(bitPattern: address)!.bindMemory(to: Float.self, capacity: size), size)
         }
@@ -96,10 +106,30 @@ public final class BufferPool: Sendable {
         return (raw.bindMemory(to: Float.self, capacity: slot), slot)
     }
 
-    func give(_ pointer: UnsafeMutablePointer<Float>, capacity: Int) {
+    private static func reuse(sizeAt index: Int, from state: inout State) -> (UInt, Int) {
+        let size = state.sizes[index]
+        let address = state.free[size]!.removeLast()
+        if state.free[size]!.isEmpty {
+            state.free[size] = nil
+            state.sizes.remove(at: index)
+        }
+        state.statistics.reuses += 1
+        state.statistics.pooledBytes -= size * 4
+        count(liveBytes: size * 4, in: &state)
+        return (address, size)
+    }
+
+    private static func count(liveBytes bytes: Int, in state: inout State) {
+        state.statistics.liveBytes += bytes
+        state.statistics.peakLiveBytes = max(state.statistics.peakLiveBytes, state.statistics.liveBytes)
+        state.statistics.peakHeldBytes = max(state.statistics.peakHeldBytes, state.statistics.liveBytes + state.statistics.pooledBytes)
+    }
+
+    func give(_ pointer: UnsafeMutablePointer<Float>, count: Int, capacity: Int) {
         let address = UInt(bitPattern: pointer)
         let kept = state.withLock { state -> Bool in
             state.statistics.liveBytes -= capacity * 4
+            state.statistics.tensorBytes -= count * 4
             guard state.statistics.pooledBytes + capacity * 4 <= state.limitBytes else { return false }
             if state.free[capacity] == nil {
                 var lo = 0, hi = state.sizes.count
@@ -114,6 +144,23 @@ public final class BufferPool: Sendable {
             return true
         }
         if !kept { UnsafeMutableRawPointer(pointer).deallocate() }
+    }
+
+    /// Takes free buffers worth at least `bytes` (or all there are) out of the pool, largest first, for
+    /// the caller to deallocate outside the lock.
+    private static func evict(bytes: Int, from state: inout State) -> [UInt] {
+        var evicted: [UInt] = [], freed = 0
+        while freed < bytes, let size = state.sizes.last {
+            evicted.append(state.free[size]!.removeLast())
+            if state.free[size]!.isEmpty {
+                state.free[size] = nil
+                state.sizes.removeLast()
+            }
+            freed += size * 4
+        }
+        state.statistics.pooledBytes -= freed
+        state.statistics.evictions += evicted.count
+        return evicted
     }
 
     public var statistics: Statistics { state.withLock { $0.statistics } }
