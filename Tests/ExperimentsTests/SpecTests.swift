@@ -56,16 +56,20 @@ final class SpecTests: XCTestCase {
         XCTAssertNotEqual(try keys("  batch_size: 4"), plain)
     }
 
-    /// Where the data lies is not part of a cell: the same spec on another machine (or a CI checkout)
-    /// finds the cells finished here. What is read from the folder (its label map, exclusions) still is.
+    /// Where the data lies is not part of a cell, nor of the pre-training stage a cell starts from: the
+    /// same spec on another machine (or a CI checkout) finds the cells finished here. What is read from
+    /// the folder (its label map, exclusions) still is.
     func testMovingTheDataKeepsTheCellKeys() throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("moved-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: scratch) }
         func keys(_ dataset: String) throws -> [String] {
             let yaml = valid.replacingOccurrences(of: "  - {name: toy, layout: synthetic, synthetic: {subjects: 10}}",
                                                   with: "  - {name: toy, layout: msd, \(dataset)}")
-            return try SpecLoader.parse(yaml, file: "spec.yaml").cells().map(\.key)
+                .replacingOccurrences(of: "num_heads: 4}\n", with: "num_heads: 4}\n  pretrained: pretraining\n")
+                + "\npretraining: {objective: self_supervised, dataset: toy, training: {epochs: 1}}\n"
+            let spec = try SpecLoader.parse(yaml, file: "spec.yaml")
+            return try SweepRunner(spec: spec, store: ResultStore(root: scratch.appendingPathComponent("results"))).cells().map(\.key)
         }
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("moved-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: scratch) }
         let (data, moved) = (scratch.appendingPathComponent("data/msd").path, scratch.appendingPathComponent("elsewhere/msd").path)
         for folder in [data, moved] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let here = try keys("root: \(data)")

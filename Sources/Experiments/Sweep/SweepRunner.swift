@@ -145,6 +145,7 @@ public final class SweepRunner {
         let config = (try? encoder.encode(backbone.config)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         var outcome = spec.pretrainingStage(for: backbone)
         if let training = outcome?.training { outcome?.training = training.outcomeSettings }
+        if let dataset = outcome?.dataset { outcome?.dataset = dataset.locationFree }
         let stage = (try? encoder.encode(outcome)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         return digest([resultsVersion, config, stage].joined(separator: "\u{1F}"))
     }
