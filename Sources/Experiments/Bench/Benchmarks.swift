@@ -244,8 +244,8 @@ public enum Benchmarks {
         model.eval()
         // The training steps warmed the buffers the forward needs, so `--warmup 0` may skip its warm-up too.
         let forward = median(warmup: min(warmup, 1), repeats: repeats) { _ = withoutGrad { model(image) } }
-        return ModelResult(bench: name, method: methodName, batch: batch, checkpointing: checkpointing, trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu,
-                           forwardSeconds: forward, peakResidentMB: peakResidentMegabytes(),
+        return ModelResult(bench: name, method: methodName, batch: batch, checkpointing: checkpointing,
+                           trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu, forwardSeconds: forward, peakResidentMB: peakResidentMegabytes(),
                            trainableParameters: adaptation.trainableParameterCount, gflopPerStep: gflopPerStep)
     }
 

@@ -26,13 +26,14 @@ public final class Storage {
 }
 
 /// Free lists of buffers keyed by rounded size. Shapes repeat from one training step to the next, so
-/// after a warm-up step every request is served from here. A request takes the smallest free buffer
-/// that holds it and is at most `slack` times its size (best fit), so that temporaries of similar
-/// sizes share buffers instead of each size keeping its own: what the pool holds, not only what is
-/// live, counts in the process's resident memory. So held memory (live + pooled) is kept within an
-/// eighth above the most tensor bytes ever live at once: a request that would take it past that takes any larger free
-/// buffer, or else first returns free buffers (largest first) to the system. Without this rule a
-/// paper-size step held 17 GB for 11.8 GB live: every size a step ever freed stayed resident.
+/// after a few warm-up steps every request is served from here. A request takes the smallest free
+/// buffer that holds it and is at most `slack` times its size (best fit), so that temporaries of
+/// similar sizes share buffers instead of each size keeping its own: what the pool holds, not only
+/// what is live, counts in the process's resident memory. So held memory (live + pooled) is kept
+/// within an eighth above the most tensor bytes ever live at once: a request that would take it past
+/// that takes any larger free buffer, or else first returns free buffers (largest first) to the
+/// system. Without this rule a paper-size step held 17 GB for 11.8 GB live: every size a step ever
+/// freed stayed resident.
 public final class BufferPool: Sendable {
     public static let shared = BufferPool()
 
@@ -65,8 +66,8 @@ public final class BufferPool: Sendable {
 
     /// Largest ratio of a recycled buffer's size to the request it serves.
     static let slack = 1.5
-    /// Held memory may exceed the most tensor bytes ever live by 1/this, so that the sizes a step frees settle into
-    /// a pool that serves the next step without new allocations.
+    /// Held memory may exceed the most tensor bytes ever live by 1/this, so that the sizes a step frees
+    /// settle into a pool that serves the next steps without new allocations.
     static let headroomDivisor = 8
 
     private static func slot(for count: Int) -> Int { max(16, (count + 15) & ~15) }
@@ -106,13 +107,20 @@ public final class BufferPool: Sendable {
         return (raw.bindMemory(to: Float.self, capacity: slot), slot)
     }
 
-    private static func reuse(sizeAt index: Int, from state: inout State) -> (UInt, Int) {
+    /// Takes one free buffer of the size at `index` of `sizes` out of the free lists.
+    private static func popFree(sizeAt index: Int, from state: inout State) -> UInt {
         let size = state.sizes[index]
         let address = state.free[size]!.removeLast()
         if state.free[size]!.isEmpty {
             state.free[size] = nil
             state.sizes.remove(at: index)
         }
+        return address
+    }
+
+    private static func reuse(sizeAt index: Int, from state: inout State) -> (UInt, Int) {
+        let size = state.sizes[index]
+        let address = popFree(sizeAt: index, from: &state)
         state.statistics.reuses += 1
         state.statistics.pooledBytes -= size * 4
         count(liveBytes: size * 4, in: &state)
@@ -122,7 +130,8 @@ public final class BufferPool: Sendable {
     private static func count(liveBytes bytes: Int, in state: inout State) {
         state.statistics.liveBytes += bytes
         state.statistics.peakLiveBytes = max(state.statistics.peakLiveBytes, state.statistics.liveBytes)
-        state.statistics.peakHeldBytes = max(state.statistics.peakHeldBytes, state.statistics.liveBytes + state.statistics.pooledBytes)
+        state.statistics.peakHeldBytes = max(state.statistics.peakHeldBytes,
+                                             state.statistics.liveBytes + state.statistics.pooledBytes)
     }
 
     func give(_ pointer: UnsafeMutablePointer<Float>, count: Int, capacity: Int) {
@@ -151,11 +160,7 @@ public final class BufferPool: Sendable {
     private static func evict(bytes: Int, from state: inout State) -> [UInt] {
         var evicted: [UInt] = [], freed = 0
         while freed < bytes, let size = state.sizes.last {
-            evicted.append(state.free[size]!.removeLast())
-            if state.free[size]!.isEmpty {
-                state.free[size] = nil
-                state.sizes.removeLast()
-            }
+            evicted.append(popFree(sizeAt: state.sizes.count - 1, from: &state))
             freed += size * 4
         }
         state.statistics.pooledBytes -= freed
