@@ -61,6 +61,7 @@ public final class BufferPool: Sendable {
         var sizes: [Int] = []          // keys of `free` with buffers, ascending
         var statistics = Statistics()
         var limitBytes = 16 << 30
+        var poisonsFreedBuffers = ProcessInfo.processInfo.environment["HIPPOPEFT_POISON_FREED"] == "1"
     }
     private let state = Mutex(State())
 
@@ -136,6 +137,7 @@ public final class BufferPool: Sendable {
 
     func give(_ pointer: UnsafeMutablePointer<Float>, count: Int, capacity: Int) {
         let address = UInt(bitPattern: pointer)
+        if poisonsFreedBuffers { pointer.update(repeating: .nan, count: capacity) }
         let kept = state.withLock { state -> Bool in
             state.statistics.liveBytes -= capacity * 4
             state.statistics.tensorBytes -= count * 4
@@ -188,6 +190,13 @@ public final class BufferPool: Sendable {
             return all
         }
         buffers.forEach { UnsafeMutableRawPointer(bitPattern: $0)?.deallocate() }
+    }
+
+    /// Fills every released buffer with NaN (also on with HIPPOPEFT_POISON_FREED=1), so that a backward
+    /// closure reading a tensor it did not keep alive produces NaN instead of plausible stale values.
+    public var poisonsFreedBuffers: Bool {
+        get { state.withLock { $0.poisonsFreedBuffers } }
+        set { state.withLock { $0.poisonsFreedBuffers = newValue } }
     }
 
     /// Caps how many bytes of released buffers are kept for reuse.

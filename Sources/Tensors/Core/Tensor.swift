@@ -8,21 +8,31 @@ public final class Tensor {
     public let shape: [Int]
     public let storage: Storage
 
+    /// This tensor's place in the autograd graph (its gradient, and the node that made it), held apart
+    /// from its values so that the graph can outlive them (`GradSlot`).
+    let slot: GradSlot
+
     /// True for trainable parameters and for every result computed from one while gradients are recorded.
-    public internal(set) var requiresGrad = false
+    public internal(set) var requiresGrad: Bool {
+        get { slot.requiresGrad }
+        set { slot.requiresGrad = newValue }
+    }
     /// The accumulated gradient, after `backward()`; leaves keep it, intermediate results release it.
-    public internal(set) var grad: Tensor?
-    /// How to push this tensor's gradient to its inputs; nil for leaves and constants.
-    var node: GradNode?
-    /// The channels (axis 1) of this tensor's gradient that are ever read, when not all are: set on an
-    /// axis-1 concatenation of parts of which only some need a gradient. An op may leave the other
-    /// channels of its gradient unwritten (a convolution then skips their share of the data gradient).
-    var gradientChannels: Range<Int>?
+    public internal(set) var grad: Tensor? {
+        get { slot.grad }
+        set { slot.grad = newValue }
+    }
+    /// The channels (axis 1) of this tensor's gradient that are ever read (`GradSlot.gradientChannels`).
+    var gradientChannels: Range<Int>? {
+        get { slot.gradientChannels }
+        set { slot.gradientChannels = newValue }
+    }
 
     public init(shape: [Int], storage: Storage) {
         precondition(storage.count >= shape.elementCount, "storage of \(storage.count) floats for shape \(shape)")
         self.shape = shape
         self.storage = storage
+        slot = GradSlot(shape: shape)
     }
 
     /// Uninitialised: the caller writes every element.

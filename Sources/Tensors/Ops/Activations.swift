@@ -6,10 +6,14 @@ private func pointwise(_ kind: StaticString, _ x: Tensor, forward: @escaping (Fl
                        derivative: @escaping (_ x: Float, _ y: Float) -> Float) -> Tensor {
     Profiler.measure(kind, .forward) {
         let y = Tensor(uninitialized: x.shape)
-        let px = x.pointer, py = y.pointer
-        Kernels.parallelMap(x.count) { r in for i in r { py[i] = forward(px[i]) } }
-        return y.recording(kind, [x]) { gy in
+        do {
+            let px = x.pointer, py = y.pointer
+            Kernels.parallelMap(x.count) { r in for i in r { py[i] = forward(px[i]) } }
+        }
+        // The derivative reads x and y: keep both buffers (y's storage, not y, which owns this node).
+        return y.recording(kind, [x]) { [x = x.slot, inputs = x.storage, outputs = y.storage] gy in
             let g = gy.pointer, (target, overwrite) = x.gradientTarget(), gx = target.pointer
+            let px = inputs.pointer, py = outputs.pointer
             if overwrite {
                 Kernels.parallelMap(x.count) { r in for i in r { gx[i] = g[i] * derivative(px[i], py[i]) } }
             } else {
@@ -27,8 +31,8 @@ private func leakyRelu(_ kind: StaticString, _ x: Tensor, slope: Float) -> Tenso
     Profiler.measure(kind, .forward) {
         let y = Tensor(uninitialized: x.shape)
         Kernels.leakyRelu(x.pointer, into: y.pointer, count: x.count, slope: slope)
-        return y.recording(kind, [x]) { gy in
-            let (target, overwrite) = x.gradientTarget()
+        return y.recording(kind, [x]) { [x] gy in
+            let (target, overwrite) = x.slot.gradientTarget()
             Kernels.leakyReluBackward(x.pointer, gy.pointer, into: target.pointer, count: x.count, slope: slope,
                                       accumulate: !overwrite)
         }
@@ -45,8 +49,8 @@ public func gelu(_ x: Tensor) -> Tensor {
     Profiler.measure("gelu", .forward) {
         let y = Tensor(uninitialized: x.shape)
         Kernels.gelu(x.pointer, into: y.pointer, count: x.count)
-        return y.recording("gelu", [x]) { gy in
-            let (target, overwrite) = x.gradientTarget()
+        return y.recording("gelu", [x]) { [x] gy in
+            let (target, overwrite) = x.slot.gradientTarget()
             Kernels.geluBackward(x.pointer, gy.pointer, into: target.pointer, count: x.count, accumulate: !overwrite)
         }
     }

@@ -40,10 +40,14 @@ private func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOperator) -> Tensor {
                 }
             }
         }
-        return y.recording(op.kind, [a, b]) { gy in
+        // A product's or a quotient's backward reads the other operand (and a quotient's, the divisor):
+        // keep only those, so that a sum keeps neither and `x * mask` keeps the mask alone.
+        let keepA = (op == .multiply || op == .divide) && b.requiresGrad
+        let keepB = (op == .multiply && a.requiresGrad) || op == .divide
+        return y.recording(op.kind, [a, b]) { [sa = a.slot, sb = b.slot, a = keepA ? a : nil, b = keepB ? b : nil] gy in
             let count = gy.count
             /// x's gradient (=|+=) g (a tensor of the output's shape), summed over x's broadcast axes.
-            func push(_ g: Tensor, to x: Tensor) {
+            func push(_ g: Tensor, to x: GradSlot) {
                 let (target, overwrite) = x.gradientTarget()
                 if x.count == count {
                     if overwrite {
@@ -57,30 +61,30 @@ private func binary(_ a: Tensor, _ b: Tensor, _ op: BinaryOperator) -> Tensor {
                 }
             }
             /// x's gradient (=|+=) scale · gy · other, for x and other of the output's shape.
-            func pushProduct(_ other: UnsafePointer<Float>?, scale: Float, to x: Tensor) {
+            func pushProduct(_ other: UnsafePointer<Float>?, scale: Float, to x: GradSlot) {
                 let (target, overwrite) = x.gradientTarget()
                 Kernels.scaledProduct(gy.pointer, other, scale: scale, into: target.pointer, count: count,
                                       accumulate: !overwrite)
             }
             switch op {
             case .add:
-                if a.requiresGrad { push(gy, to: a) }
-                if b.requiresGrad { push(gy, to: b) }
+                if sa.requiresGrad { push(gy, to: sa) }
+                if sb.requiresGrad { push(gy, to: sb) }
             case .subtract:
-                if a.requiresGrad { push(gy, to: a) }
-                if b.requiresGrad {
-                    if b.count == count { pushProduct(nil, scale: -1, to: b) } else { push(negate(gy), to: b) }
+                if sa.requiresGrad { push(gy, to: sa) }
+                if sb.requiresGrad {
+                    if sb.count == count { pushProduct(nil, scale: -1, to: sb) } else { push(negate(gy), to: sb) }
                 }
             case .multiply:
-                if a.requiresGrad {
-                    if a.count == count && b.count == count { pushProduct(b.pointer, scale: 1, to: a) } else { push(withoutGrad { gy * b }, to: a) }
+                if sa.requiresGrad, let b {
+                    if sa.count == count && b.count == count { pushProduct(b.pointer, scale: 1, to: sa) } else { push(withoutGrad { gy * b }, to: sa) }
                 }
-                if b.requiresGrad {
-                    if a.count == count && b.count == count { pushProduct(a.pointer, scale: 1, to: b) } else { push(withoutGrad { gy * a }, to: b) }
+                if sb.requiresGrad, let a {
+                    if a.count == count && sb.count == count { pushProduct(a.pointer, scale: 1, to: sb) } else { push(withoutGrad { gy * a }, to: sb) }
                 }
             case .divide:
-                if a.requiresGrad { push(withoutGrad { gy / b }, to: a) }
-                if b.requiresGrad { push(withoutGrad { negate(gy * a / (b * b)) }, to: b) }  // not y: a node must not hold its own output
+                if sa.requiresGrad, let b { push(withoutGrad { gy / b }, to: sa) }
+                if sb.requiresGrad, let a, let b { push(withoutGrad { negate(gy * a / (b * b)) }, to: sb) }  // not y: a node must not hold its own output
             }
         }
     }
@@ -97,7 +101,7 @@ public func affine(_ x: Tensor, scale a: Float, shift b: Float = 0) -> Tensor {
         let y = Tensor(uninitialized: x.shape)
         let px = x.pointer, py = y.pointer
         Kernels.parallelMap(x.count) { r in for i in r { py[i] = a * px[i] + b } }
-        return y.recording("affine", [x]) { gy in
+        return y.recording("affine", [x]) { [x = x.slot] gy in
             let (target, overwrite) = x.gradientTarget()
             Kernels.scaledProduct(gy.pointer, nil, scale: a, into: target.pointer, count: x.count, accumulate: !overwrite)
         }

@@ -96,13 +96,15 @@ private func attention(_ q: Tensor, _ k: Tensor, _ v: Tensor, scale: Float, bias
         }
     }
     guard let statistics else { return y }
-    return y.recording("attention", [q, k, v] + (bias.map { [$0] } ?? [])) { gy in
-        defer { withExtendedLifetime(mask) {} }  // `scores` reads it through a pointer
+    // The backward recomputes the scores: it keeps q, k, v, the bias and the mask, which the helpers
+    // above read through pointers.
+    return y.recording("attention", [q, k, v] + (bias.map { [$0] } ?? [])) { [q, k, v, bias, mask] gy in
+        defer { withExtendedLifetime((q, k, v, bias, mask)) {} }
         let pg = gy.pointer, ps = statistics.pointer
-        let gq = q.requiresGrad ? q.gradAccumulator().pointer : nil
-        let gk = k.requiresGrad ? k.gradAccumulator().pointer : nil
-        let gv = v.requiresGrad ? v.gradAccumulator().pointer : nil
-        let biasGrad = bias.flatMap { $0.requiresGrad ? $0.gradAccumulator().pointer : nil }
+        let gq = q.requiresGrad ? q.slot.gradAccumulator().pointer : nil
+        let gk = k.requiresGrad ? k.slot.gradAccumulator().pointer : nil
+        let gv = v.requiresGrad ? v.slot.gradAccumulator().pointer : nil
+        let biasGrad = bias.flatMap { $0.requiresGrad ? $0.slot.gradAccumulator().pointer : nil }
         let needsScores = gq != nil || gk != nil || biasGrad != nil
         /// The gradients of entry b, a block of rows at a time; its dScores go into gb.
         func rowwiseEntry(_ b: Int, _ s: UnsafeMutablePointer<Float>, _ gb: UnsafeMutablePointer<Float>?) {

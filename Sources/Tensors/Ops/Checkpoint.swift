@@ -23,6 +23,9 @@ public func checkpointed(_ inputs: [Tensor], stateOf module: Module,
     let y = GradMode.$checkpointBoundary.withValue(boundary) { body(inputs) }
     guard !boundary.tensors.isEmpty else { return y }
     let stateAfter = ForwardStateSnapshot(of: module)
+    // The node's inputs are what the block read; the closure keeps the block's own inputs, which the
+    // recomputation reads (parameters and the like are kept by their modules).
+    let outside = Set(boundary.tensors.map { ObjectIdentifier($0.slot) })
     return y.recording("checkpoint", boundary.tensors) { gy in
         stateBefore.restore()
         let standIns = GradientStandIns(inputs)
@@ -33,7 +36,7 @@ public func checkpointed(_ inputs: [Tensor], stateOf module: Module,
         recomputed.grad = gy
         // Stop at the tensors the block read from outside: the outer walk runs their nodes later,
         // once every consumer (this block among them) has added its share.
-        recomputed.propagateGradient(stoppingAt: Set(boundary.tensors.map(ObjectIdentifier.init)))
+        recomputed.slot.propagateGradient(stoppingAt: outside)
         standIns.handGradientsBack()
     }
 }

@@ -12,16 +12,19 @@ public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: [Int] = [
             Kernels.convForward(x.pointer + i * inVolume, weight: weight.pointer, into: y.pointer + i * outVolume, g)
         }
         if let bias { addChannelBias(bias, to: y) }
-        return y.recording(label: convLabel("conv3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? [])) { gy in
-            let dx = x.requiresGrad ? x.gradientTarget() : nil
-            let dw = weight.requiresGrad ? weight.gradientTarget() : nil
-            if let needed = x.gradientChannels, let dx {
+        // The data gradient reads the weight and the weight gradient reads x: keep each only for that.
+        return y.recording(label: convLabel("conv3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? []))
+        { [xSlot = x.slot, weightSlot = weight.slot, bias = bias?.slot,
+           x = weight.requiresGrad ? x : nil, weight = x.requiresGrad ? weight : nil] gy in
+            let dx = xSlot.requiresGrad ? xSlot.gradientTarget() : nil
+            let dw = weightSlot.requiresGrad ? weightSlot.gradientTarget() : nil
+            if let needed = xSlot.gradientChannels, let dx, let weight {
                 // Only some input channels' gradients are read: the data gradient of those alone.
                 let part = withoutGrad { weight.slice(axis: 1, needed) }
                 var partGeometry = g
                 partGeometry.inChannels = needed.count
                 for i in 0..<n {
-                    if let dw {
+                    if let dw, let x {
                         Kernels.convBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume, weight: weight.pointer,
                                              dx: nil, dw: dw.tensor.pointer, g, overwriteWeight: dw.overwrite && i == 0)
                     }
@@ -30,8 +33,10 @@ public func conv3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: [Int] = [
                                              partGeometry, overwrite: dx.overwrite)
                 }
             } else if dx != nil || dw != nil {
+                // The kernel reads x only for dw and the weight only for dx: gy stands in for the other.
+                let (px, pw) = (x?.pointer ?? gy.pointer, weight?.pointer ?? gy.pointer)
                 for i in 0..<n {
-                    Kernels.convBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume, weight: weight.pointer,
+                    Kernels.convBackward(px + i * inVolume, gy.pointer + i * outVolume, weight: pw,
                                          dx: dx.map { $0.tensor.pointer + i * inVolume }, dw: dw?.tensor.pointer, g,
                                          overwriteData: dx?.overwrite ?? false, overwriteWeight: (dw?.overwrite ?? false) && i == 0)
                 }
@@ -73,28 +78,31 @@ public func convTranspose3d(_ x: Tensor, weight: Tensor, bias: Tensor?, stride: 
             }
         }
         if let bias { addChannelBias(bias, to: y) }
-        return y.recording(label: convLabel("convTranspose3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? [])) { gy in
+        return y.recording(label: convLabel("convTranspose3d", x.shape, weight.shape, stride), [x, weight] + (bias.map { [$0] } ?? []))
+        { [xSlot = x.slot, weightSlot = weight.slot, bias = bias?.slot,
+           x = weight.requiresGrad ? x : nil, weight = x.requiresGrad ? weight : nil] gy in
             if g.isPatchwise {
-                let dx = x.requiresGrad ? x.gradientTarget() : nil
-                let dw = weight.requiresGrad ? weight.gradientTarget() : nil
+                let dx = xSlot.requiresGrad ? xSlot.gradientTarget() : nil
+                let dw = weightSlot.requiresGrad ? weightSlot.gradientTarget() : nil
+                let (px, pw) = (x?.pointer ?? gy.pointer, weight?.pointer ?? gy.pointer)  // as in conv3d
                 for i in 0..<n where dx != nil || dw != nil {
-                    Kernels.patchwiseTransposedBackward(x.pointer + i * inVolume, gy.pointer + i * outVolume,
-                                                        weight: weight.pointer, dx: dx.map { $0.tensor.pointer + i * inVolume },
+                    Kernels.patchwiseTransposedBackward(px + i * inVolume, gy.pointer + i * outVolume,
+                                                        weight: pw, dx: dx.map { $0.tensor.pointer + i * inVolume },
                                                         dw: dw?.tensor.pointer, g, overwriteData: dx?.overwrite ?? false,
                                                         overwriteWeight: (dw?.overwrite ?? false) && i == 0)
                 }
                 if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
                 return
             }
-            let scratch = x.requiresGrad ? Tensor(uninitialized: Array(x.shape[1...])) : nil
+            let scratch = xSlot.requiresGrad ? Tensor(uninitialized: Array(xSlot.shape[1...])) : nil
             for i in 0..<n {
-                if let scratch {
+                if let scratch, let weight {
                     Kernels.convForward(gy.pointer + i * outVolume, weight: weight.pointer, into: scratch.pointer, g)
-                    Kernels.add(scratch.pointer, into: x.gradAccumulator().pointer + i * inVolume, count: inVolume)
+                    Kernels.add(scratch.pointer, into: xSlot.gradAccumulator().pointer + i * inVolume, count: inVolume)
                 }
-                if weight.requiresGrad {
+                if let x, weightSlot.requiresGrad {
                     Kernels.convBackwardWeight(gy.pointer + i * outVolume, x.pointer + i * inVolume,
-                                               into: weight.gradAccumulator().pointer, g)
+                                               into: weightSlot.gradAccumulator().pointer, g)
                 }
             }
             if let bias, bias.requiresGrad { accumulateChannelBiasGradient(gy, into: bias) }
@@ -113,7 +121,7 @@ private func addChannelBias(_ bias: Tensor, to y: Tensor) {
     }
 }
 
-private func accumulateChannelBiasGradient(_ gy: Tensor, into bias: Tensor) {
+private func accumulateChannelBiasGradient(_ gy: Tensor, into bias: GradSlot) {
     let channels = gy.shape[1], volume = gy.shape[2...].reduce(1, *)
     let gb = bias.gradAccumulator().pointer
     for n in 0..<gy.shape[0] {

@@ -8,7 +8,7 @@ public func gatherRows(_ table: Tensor, indices: [Int]) -> Tensor {
             precondition(index >= 0 && index < table.shape[0], "row index \(index) outside a table of \(table.shape[0])")
             (y.pointer + r * width).update(from: table.pointer + index * width, count: width)
         }
-        return y.recording("gatherRows", [table]) { gy in
+        return y.recording("gatherRows", [table]) { [table = table.slot] gy in
             let g = table.gradAccumulator().pointer
             for (r, index) in indices.enumerated() {
                 let src = gy.pointer + r * width, dst = g + index * width

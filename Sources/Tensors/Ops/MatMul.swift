@@ -17,10 +17,12 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
         batchedGemm(batch, transA: transposeA, transB: transposeB, m: m, n: n, k: k,
                     a: a.pointer, lda: lda, strideA: sa, b: b.pointer, ldb: ldb, strideB: sb,
                     beta: 0, c: y.pointer, ldc: n, strideC: sy)
-        return y.recording("matmul", [a, b]) { gy in
-            if a.requiresGrad {
+        // dA reads B and dB reads A: keep each operand only for the other's gradient.
+        return y.recording("matmul", [a, b]) { [aSlot = a.slot, bSlot = b.slot,
+                                                a = b.requiresGrad ? a : nil, b = a.requiresGrad ? b : nil] gy in
+            if let b {
                 // dA = dY · op(B)ᵀ, laid out as A (transposed when A was).
-                let (target, overwrite) = a.gradientTarget()
+                let (target, overwrite) = aSlot.gradientTarget()
                 let ga = target.pointer, beta: Float = overwrite ? 0 : 1
                 if transposeA {
                     batchedGemm(batch, transA: transposeB, transB: true, m: k, n: m, k: n, a: b.pointer, lda: ldb,
@@ -30,9 +32,9 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transpose
                                 strideA: sy, b: b.pointer, ldb: ldb, strideB: sb, beta: beta, c: ga, ldc: lda, strideC: sa)
                 }
             }
-            if b.requiresGrad {
+            if let a {
                 // dB = op(A)ᵀ · dY, summed over the batch when B is shared.
-                let (target, overwrite) = b.gradientTarget()
+                let (target, overwrite) = bSlot.gradientTarget()
                 let gb = target.pointer
                 if bBatch != 1 {
                     // Independent products, one per batch entry, spread over the workers.
@@ -95,15 +97,17 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
                      b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: y.pointer, ldc: outFeatures)
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
-        return y.recording("linear", inputs) { gy in
-            if x.requiresGrad {
-                let (target, overwrite) = x.gradientTarget()
+        // dx reads the weight and dW reads x: keep each only for that (a frozen layer keeps no input).
+        return y.recording("linear", inputs) { [xSlot = x.slot, weightSlot = weight.slot, bias = bias?.slot,
+                                                x = weight.requiresGrad ? x : nil, weight = x.requiresGrad ? weight : nil] gy in
+            if let weight {
+                let (target, overwrite) = xSlot.gradientTarget()
                 Kernels.gemm(m: rows, n: inFeatures, k: outFeatures, a: gy.pointer, lda: outFeatures,
                              b: weight.pointer, ldb: inFeatures, beta: overwrite ? 0 : 1, c: target.pointer, ldc: inFeatures)
             }
-            if weight.requiresGrad {
+            if let x {
                 KernelCounters.weightGradients.add(1, ordering: .relaxed)
-                let (target, overwrite) = weight.gradientTarget()
+                let (target, overwrite) = weightSlot.gradientTarget()
                 Kernels.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: gy.pointer, lda: outFeatures,
                              b: x.pointer, ldb: inFeatures, beta: overwrite ? 0 : 1, c: target.pointer, ldc: inFeatures)
             }

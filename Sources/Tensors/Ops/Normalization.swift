@@ -32,17 +32,19 @@ private func normalizeRows(_ kind: StaticString, _ x: Tensor, rows: Int, length:
             }
         }
         let inputs = [x] + [weight, bias].compactMap { $0 }
-        return y.recording(kind, inputs) { gy in
-            // The statistics live as long as this closure, which must therefore hold their storage.
+        // Every gradient reads x (and the data gradient, the weight); the statistics live as long as
+        // this closure, which therefore holds their storage.
+        return y.recording(kind, inputs) { [xSlot = x.slot, x, weight, bias = bias?.slot] gy in
+            let px = x.pointer, pw = weight?.pointer
             let pm = mean.pointer, pr = rstd.pointer, pg = gy.pointer
             switch affine {
             case .column:
-                if let weight, weight.requiresGrad { accumulateWeightGradient(weight, pg, px, pm, pr, rows, length, affine) }
+                if let weight, weight.requiresGrad { accumulateWeightGradient(weight.slot, pg, px, pm, pr, rows, length, affine) }
                 if let bias, bias.requiresGrad {
                     Kernels.accumulateReduced(pg, shape: [rows, length], into: bias.gradAccumulator().pointer, dstShape: [length])
                 }
-                guard x.requiresGrad else { return }
-                let (target, overwrite) = x.gradientTarget()
+                guard xSlot.requiresGrad else { return }
+                let (target, overwrite) = xSlot.gradientTarget()
                 let gx = target.pointer
                 Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
                     for r in range {
@@ -56,7 +58,7 @@ private func normalizeRows(_ kind: StaticString, _ x: Tensor, rows: Int, length:
                 // the two means of the data gradient.
                 let sums = Storage(count: 2 * rows)
                 let sg = sums.pointer, sgx = sums.pointer + rows
-                let gxTarget = x.requiresGrad ? x.gradientTarget() : nil
+                let gxTarget = xSlot.requiresGrad ? xSlot.gradientTarget() : nil
                 let gx = gxTarget?.tensor.pointer
                 Parallel.forEach(rows, grain: max(1, 4096 / max(length, 1))) { range in
                     for r in range {
@@ -74,7 +76,7 @@ private func normalizeRows(_ kind: StaticString, _ x: Tensor, rows: Int, length:
                     }
                 }
                 if let weight, weight.requiresGrad {
-                    let gw = weight.gradAccumulator().pointer
+                    let gw = weight.slot.gradAccumulator().pointer
                     for r in 0..<rows { gw[r % channels] += sgx[r] * pr[r] }
                 }
                 if let bias, bias.requiresGrad {
@@ -86,7 +88,7 @@ private func normalizeRows(_ kind: StaticString, _ x: Tensor, rows: Int, length:
     }
 }
 
-private func accumulateWeightGradient(_ weight: Tensor, _ pg: UnsafePointer<Float>, _ px: UnsafePointer<Float>,
+private func accumulateWeightGradient(_ weight: GradSlot, _ pg: UnsafePointer<Float>, _ px: UnsafePointer<Float>,
                                       _ pm: UnsafePointer<Float>, _ pr: UnsafePointer<Float>,
                                       _ rows: Int, _ length: Int, _ affine: AffineAxis) {
     let gw = weight.gradAccumulator().pointer

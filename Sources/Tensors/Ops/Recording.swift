@@ -14,14 +14,4 @@ extension Tensor {
         let text = label()
         return recording(inputs) { gy in Profiler.measure(label: text, .backward) { backward(gy) } }
     }
-
-    /// The gradient buffer a backward closure fills: a new, uninitialised one (`overwrite`: write
-    /// every element, no zero-fill and no add) when this tensor has none yet, else the existing one
-    /// to add to.
-    func gradientTarget() -> (tensor: Tensor, overwrite: Bool) {
-        if let grad { return (grad, false) }
-        let fresh = Tensor(uninitialized: shape)
-        grad = fresh
-        return (fresh, true)
-    }
 }

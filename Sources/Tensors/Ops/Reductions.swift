@@ -7,10 +7,10 @@ extension Tensor {
             let y = Tensor(zeros: kept)
             Kernels.accumulateReduced(pointer, shape: shape, into: y.pointer, dstShape: kept)
             let result = keepingAxes ? y : y.reshaped(shape.indices.filter { !axes.contains($0) }.map { shape[$0] })
-            return result.recording("sum", [self]) { gy in
-                let (target, overwrite) = self.gradientTarget()
+            return result.recording("sum", [self]) { [x = slot] gy in
+                let (target, overwrite) = x.gradientTarget()
                 if overwrite { target.pointer.update(repeating: 0, count: target.count) }
-                Kernels.accumulateBroadcast(gy.pointer, shape: kept, into: target.pointer, dstShape: self.shape)
+                Kernels.accumulateBroadcast(gy.pointer, shape: kept, into: target.pointer, dstShape: x.shape)
             }
         }
     }

@@ -9,13 +9,13 @@ extension Tensor {
             }
             precondition(newShape.elementCount == count, "cannot reshape \(shape) to \(newShape)")
             let y = Tensor(shape: newShape, storage: storage)
-            return y.recording("reshape", [self]) { gy in
-                if self.grad == nil {
+            return y.recording("reshape", [self]) { [x = slot] gy in
+                if x.grad == nil {
                     // The same values under this tensor's shape: share the storage. The walk drops
                     // gy's own reference right after this closure, so nothing else writes to it.
-                    self.grad = Tensor(shape: self.shape, storage: gy.storage)
+                    x.grad = Tensor(shape: x.shape, storage: gy.storage)
                 } else {
-                    Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
+                    Kernels.add(gy.pointer, into: x.gradAccumulator().pointer, count: x.count)
                 }
             }
         }
@@ -29,8 +29,8 @@ extension Tensor {
             let inStrides = shape.strides
             let y = Tensor(uninitialized: outShape)
             Kernels.permute(pointer, strides: order.map { inStrides[$0] }, shape: outShape, into: y.pointer)
-            return y.recording("permute", [self]) { gy in
-                let (target, overwrite) = self.gradientTarget()
+            return y.recording("permute", [self]) { [x = slot] gy in
+                let (target, overwrite) = x.gradientTarget()
                 if overwrite {
                     Kernels.scatter(gy.pointer, shape: outShape, into: target.pointer, strides: order.map { inStrides[$0] })
                 } else {
@@ -55,8 +55,8 @@ extension Tensor {
             let start = zip(bounds, strides).map { $0.lowerBound * $1 }.reduce(0, +)
             let y = Tensor(uninitialized: outShape)
             Kernels.gather(pointer + start, strides: strides, shape: outShape, into: y.pointer)
-            return y.recording("slice", [self]) { gy in
-                Kernels.scatterAdd(gy.pointer, shape: outShape, into: self.gradAccumulator().pointer + start, strides: strides)
+            return y.recording("slice", [self]) { [x = slot] gy in
+                Kernels.scatterAdd(gy.pointer, shape: outShape, into: x.gradAccumulator().pointer + start, strides: strides)
             }
         }
     }
@@ -78,13 +78,13 @@ extension Tensor {
             let start = shape.indices.map { pads[$0].0 * outStrides[$0] }.reduce(0, +)
             let y = Tensor(zeros: outShape)
             Kernels.scatterAdd(pointer, shape: shape, into: y.pointer + start, strides: outStrides)
-            return y.recording("pad", [self]) { gy in
-                let (target, overwrite) = self.gradientTarget()
+            return y.recording("pad", [self]) { [x = slot] gy in
+                let (target, overwrite) = x.gradientTarget()
                 if overwrite {
-                    Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: target.pointer)
+                    Kernels.gather(gy.pointer + start, strides: outStrides, shape: x.shape, into: target.pointer)
                 } else {
-                    let tmp = Tensor(uninitialized: self.shape)
-                    Kernels.gather(gy.pointer + start, strides: outStrides, shape: self.shape, into: tmp.pointer)
+                    let tmp = Tensor(uninitialized: x.shape)
+                    Kernels.gather(gy.pointer + start, strides: outStrides, shape: x.shape, into: tmp.pointer)
                     Kernels.add(tmp.pointer, into: target.pointer, count: target.count)
                 }
             }
@@ -101,8 +101,8 @@ extension Tensor {
             let start = axes.map { (shape[$0] - 1) * own[$0] }.reduce(0, +)
             let y = Tensor(uninitialized: shape)
             Kernels.gather(pointer + start, strides: strides, shape: shape, into: y.pointer)
-            return y.recording("flip", [self]) { gy in
-                Kernels.scatterAdd(gy.pointer, shape: self.shape, into: self.gradAccumulator().pointer + start, strides: strides)
+            return y.recording("flip", [self]) { [x = slot] gy in
+                Kernels.scatterAdd(gy.pointer, shape: x.shape, into: x.gradAccumulator().pointer + start, strides: strides)
             }
         }
     }
@@ -143,7 +143,7 @@ extension Tensor {
                 offset += row
             }
             if axis == 1 { y.gradientChannels = channelsNeedingGradient(parts) }
-            return y.recording("concatenate", parts) { gy in
+            return y.recording("concatenate", parts) { [parts = parts.map(\.slot)] gy in
                 for (part, offset) in zip(parts, offsets) where part.requiresGrad {
                     let row = part.shape[axis...].reduce(1, *)
                     let (target, overwrite) = part.gradientTarget()
@@ -175,9 +175,9 @@ extension Tensor {
     /// passed on unchanged (for instrumentation such as the parity runner's kink search).
     public func observingGradient(_ body: @escaping (Tensor) -> Void) -> Tensor {
         let y = Tensor(shape: shape, storage: storage)
-        return y.recording([self]) { gy in
+        return y.recording([self]) { [x = slot] gy in
             body(gy)
-            Kernels.add(gy.pointer, into: self.gradAccumulator().pointer, count: self.count)
+            Kernels.add(gy.pointer, into: x.gradAccumulator().pointer, count: x.count)
         }
     }
 }

@@ -45,8 +45,9 @@ private func softmaxFamily(_ x: Tensor, axis: Int, log logarithm: Bool) -> Tenso
                 }
             }
         }
-        return y.recording(logarithm ? "logSoftmax" : "softmax", [x]) { gy in
-            let pg = gy.pointer, (target, overwrite) = x.gradientTarget(), gx = target.pointer
+        // The backward reads y alone (its storage: y owns this node).
+        return y.recording(logarithm ? "logSoftmax" : "softmax", [x]) { [x = x.slot, outputs = y.storage] gy in
+            let pg = gy.pointer, py = outputs.pointer, (target, overwrite) = x.gradientTarget(), gx = target.pointer
             if inner == 1 {  // the last axis (attention rows): one reduction per row
                 Parallel.forEach(outer, grain: max(1, 8192 / max(n, 1))) { range in
                     for o in range {
