@@ -254,8 +254,8 @@ public enum Benchmarks {
         guard Profiler.isDetailed else { return }
         let pool = BufferPool.shared.statistics
         FileHandle.standardError.write(Data(String(
-            format: "  pool %@: tensors %.0f MB, live %.0f MB (peak %.0f), pooled %.0f MB, peak live+pooled %.0f MB, fresh %d\n",
-            label, Double(pool.tensorBytes) / 1e6, Double(pool.liveBytes) / 1e6, Double(pool.peakLiveBytes) / 1e6,
+            format: "  pool %@: tensors %.0f MB (most ever %.0f), live %.0f MB (peak %.0f), pooled %.0f MB, peak live+pooled %.0f MB, fresh %d\n",
+            label, Double(pool.tensorBytes) / 1e6, Double(pool.largestTensorBytes) / 1e6, Double(pool.liveBytes) / 1e6, Double(pool.peakLiveBytes) / 1e6,
             Double(pool.pooledBytes) / 1e6, Double(pool.peakHeldBytes) / 1e6, pool.freshAllocations).utf8))
         BufferPool.shared.resetPeaks()
     }

@@ -354,18 +354,25 @@ extension Kernels {
     static func packGatherWeights(_ blocks: ChannelBlocks, inner: Int, taps: Int,
                                   into packed: UnsafeMutablePointer<Float>, _ weight: (_ o: Int, _ i: Int, _ tap: Int) -> Float) {
         let k = taps * inner
-        var base = packed
-        for (start, width) in blocks.blocks {
-            for tap in 0..<taps {
+        var bases: [Int] = [], base = 0
+        for (_, width) in blocks.blocks {
+            bases.append(base)
+            base += k * width
+        }
+        // Each (block, tap) fills its own rows: spread over the workers (a large kernel's packing
+        // was a serial tenth of its small-grid convolutions).
+        Parallel.forEach(blocks.blocks.count * taps, grain: max(1, 16384 / max(1, inner * 8))) { pairs in
+            for pair in pairs {
+                let b = pair / taps, tap = pair % taps
+                let (start, width) = blocks.blocks[b]
                 for i in 0..<inner {
-                    let row = base + (tap * inner + i) * width
+                    let row = packed + bases[b] + (tap * inner + i) * width
                     for j in 0..<width {
                         let o = start + j
                         row[j] = o < blocks.channels ? weight(o, i, tap) : 0
                     }
                 }
             }
-            base += k * width
         }
     }
 
@@ -793,14 +800,18 @@ extension Kernels {
                                        stride: (g.stride[0], g.stride[1], g.stride[2]), into: acc.pointer)
             }
             // acc[(tap, i), o] → dw[o, i, tap]
-            let width = blocks.padded
-            for o in 0..<co {
-                for i in 0..<ci {
-                    let row = dw + (o * ci + i) * taps
-                    if overwriteWeight {
-                        for tap in 0..<taps { row[tap] = acc.pointer[(tap * ci + i) * width + o] }
-                    } else {
-                        for tap in 0..<taps { row[tap] += acc.pointer[(tap * ci + i) * width + o] }
+            // A strided transpose (40 ms for a 384 → 384 kernel): spread over the output channels,
+            // whose rows of dw are disjoint.
+            let width = blocks.padded, source = acc.pointer
+            Parallel.forEach(co, grain: max(1, 32768 / max(1, ci * taps))) { outputs in
+                for o in outputs {
+                    for i in 0..<ci {
+                        let row = dw + (o * ci + i) * taps
+                        if overwriteWeight {
+                            for tap in 0..<taps { row[tap] = source[(tap * ci + i) * width + o] }
+                        } else {
+                            for tap in 0..<taps { row[tap] += source[(tap * ci + i) * width + o] }
+                        }
                     }
                 }
             }

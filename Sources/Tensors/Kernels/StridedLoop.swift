@@ -33,15 +33,33 @@ struct StridedLoop {
     var runLength: Int { sizes[sizes.count - 1] }
     func runStride(_ operand: Int) -> Int { strides[operand][sizes.count - 1] }
 
+    var runCount: Int { sizes.dropLast().reduce(1, *) }
+
     /// Calls `body(offsets)` once per run, with each operand's offset at the start of the run.
     func forEachRun(_ body: (_ offsets: UnsafePointer<Int>) -> Void) {
+        forEachRun(in: 0..<runCount, body)
+    }
+
+    /// `forEachRun` spread over the workers, for loops whose runs write disjoint places (a copy
+    /// through strides, a scatter to distinct elements): the result is then the serial loop's.
+    func forEachRunInParallel(_ body: (_ offsets: UnsafePointer<Int>) -> Void) {
+        Parallel.forEach(runCount, grain: max(1, 16384 / runLength)) { runs in forEachRun(in: runs, body) }
+    }
+
+    /// Runs `runs` (row-major run indices) in order.
+    private func forEachRun(in runs: Range<Int>, _ body: (_ offsets: UnsafePointer<Int>) -> Void) {
         let outer = sizes.count - 1
         let operands = strides.count
         var index = [Int](repeating: 0, count: max(outer, 1))
         var offsets = [Int](repeating: 0, count: operands)
-        let runs = sizes.dropLast().reduce(1, *)
+        var rest = runs.lowerBound
+        for axis in stride(from: outer - 1, through: 0, by: -1) {
+            index[axis] = rest % sizes[axis]
+            rest /= sizes[axis]
+            for o in 0..<operands { offsets[o] += index[axis] * strides[o][axis] }
+        }
         offsets.withUnsafeMutableBufferPointer { offsets in
-            for _ in 0..<runs {
+            for _ in runs {
                 body(UnsafePointer(offsets.baseAddress!))
                 var axis = outer - 1
                 while axis >= 0 {
@@ -100,7 +118,7 @@ extension Kernels {
                                     into dst: UnsafeMutablePointer<Float>, dstShape: [Int]) {
         let loop = StridedLoop(shape: dstShape, operandStrides: [broadcastStrides(shape, to: dstShape)])
         let n = loop.runLength, ss = loop.runStride(1)
-        loop.forEachRun { o in
+        loop.forEachRunInParallel { o in
             let d = dst + o[0], s = src + o[1]
             if ss == 0 {
                 let v = s.pointee
@@ -115,7 +133,7 @@ extension Kernels {
     static func gather(_ src: UnsafePointer<Float>, strides: [Int], shape: [Int], into dst: UnsafeMutablePointer<Float>) {
         let loop = StridedLoop(shape: shape, operandStrides: [strides])
         let n = loop.runLength, ss = loop.runStride(1)
-        loop.forEachRun { o in
+        loop.forEachRunInParallel { o in
             let d = dst + o[0], s = src + o[1]
             if ss == 1 { d.update(from: s, count: n) } else { for i in 0..<n { d[i] = s[i * ss] } }
         }
@@ -125,17 +143,18 @@ extension Kernels {
     static func scatter(_ src: UnsafePointer<Float>, shape: [Int], into dst: UnsafeMutablePointer<Float>, strides: [Int]) {
         let loop = StridedLoop(shape: shape, operandStrides: [strides])
         let n = loop.runLength, ds = loop.runStride(1)
-        loop.forEachRun { o in
+        loop.forEachRunInParallel { o in
             let s = src + o[0], d = dst + o[1]
             if ds == 1 { d.update(from: s, count: n) } else { for i in 0..<n { d[i * ds] = s[i] } }
         }
     }
 
-    /// Adds contiguous `src` into `dst` read through strides (the backward of `gather`).
+    /// Adds contiguous `src` into `dst` read through strides (the backward of `gather`; the strides
+    /// must reach distinct elements, as a slice's, a flip's or a padding's do).
     static func scatterAdd(_ src: UnsafePointer<Float>, shape: [Int], into dst: UnsafeMutablePointer<Float>, strides: [Int]) {
         let loop = StridedLoop(shape: shape, operandStrides: [strides])
         let n = loop.runLength, ds = loop.runStride(1)
-        loop.forEachRun { o in
+        loop.forEachRunInParallel { o in
             let s = src + o[0], d = dst + o[1]
             for i in 0..<n { d[i * ds] += s[i] }
         }
