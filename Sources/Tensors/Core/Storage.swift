@@ -30,10 +30,14 @@ public final class Storage {
 /// buffer that holds it and is at most `slack` times its size (best fit), so that temporaries of
 /// similar sizes share buffers instead of each size keeping its own: what the pool holds, not only
 /// what is live, counts in the process's resident memory. So held memory (live + pooled) is kept
-/// within an eighth above the most tensor bytes ever live at once: a request that would take it past
-/// that takes any larger free buffer, or else first returns free buffers (largest first) to the
-/// system. Without this rule a paper-size step held 17 GB for 11.8 GB live: every size a step ever
-/// freed stayed resident.
+/// within an eighth above the most tensor bytes ever live at once where it can be: a request that
+/// would take it past that first returns free buffers (largest first) to the system. Without this
+/// rule a paper-size step held 17 GB for 11.8 GB live: every size a step ever freed stayed resident.
+/// Past the budget a request takes a larger free buffer than the slack allows only when that buffer
+/// is under `heapBufferBytes`: returning a small buffer to the system would not free its pages, but a
+/// small tensor in a large buffer keeps the large one's pages resident and out of reach of the next
+/// large request, which then needs a fresh buffer (that way SwinUNETR's paper-size step held 12.6 GB
+/// of buffers for 7.5 GB of tensors).
 public final class BufferPool: Sendable {
     public static let shared = BufferPool()
 
@@ -71,6 +75,10 @@ public final class BufferPool: Sendable {
     /// settle into a pool that serves the next steps without new allocations.
     static let headroomDivisor = 8
 
+    /// Buffers smaller than this come from the C allocator's heap, which keeps their pages when they
+    /// are freed; larger ones are mapped and unmapped (glibc's mmap threshold, at most 32 MiB).
+    static let heapBufferBytes = 32 << 20
+
     private static func slot(for count: Int) -> Int { max(16, (count + 15) & ~15) }
 
     func take(count: Int) -> (UnsafeMutablePointer<Float>, capacity: Int) {
@@ -88,9 +96,8 @@ public final class BufferPool: Sendable {
             state.statistics.tensorBytes += count * 4
             state.statistics.largestTensorBytes = max(state.statistics.largestTensorBytes, state.statistics.tensorBytes)
             let budget = state.statistics.largestTensorBytes + state.statistics.largestTensorBytes / Self.headroomDivisor
-            // Best fit within the slack; past it only when a fresh buffer would take held memory over the
-            // budget (a too-large buffer then costs nothing that a new one would not).
-            if fits && (state.sizes[lo] <= Int(Double(slot) * Self.slack) || heldAfterFresh > budget) {
+            if fits && (state.sizes[lo] <= Int(Double(slot) * Self.slack)
+                        || heldAfterFresh > budget && state.sizes[lo] * 4 < Self.heapBufferBytes) {
                 return Self.reuse(sizeAt: lo, from: &state)
             }
             if heldAfterFresh > budget {
