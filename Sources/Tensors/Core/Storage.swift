@@ -65,9 +65,10 @@ public final class BufferPool: Sendable {
         var sizes: [Int] = []          // keys of `free` with buffers, ascending
         var statistics = Statistics()
         var limitBytes = 16 << 30
-        var poisonsFreedBuffers = ProcessInfo.processInfo.environment["HIPPOPEFT_POISON_FREED"] == "1"
     }
     private let state = Mutex(State())
+    /// Read on every release, so an atomic rather than a second trip through the lock.
+    private let poisoning = Atomic(ProcessInfo.processInfo.environment["HIPPOPEFT_POISON_FREED"] == "1")
 
     /// Largest ratio of a recycled buffer's size to the request it serves.
     static let slack = 1.5
@@ -202,8 +203,8 @@ public final class BufferPool: Sendable {
     /// Fills every released buffer with NaN (also on with HIPPOPEFT_POISON_FREED=1), so that a backward
     /// closure reading a tensor it did not keep alive produces NaN instead of plausible stale values.
     public var poisonsFreedBuffers: Bool {
-        get { state.withLock { $0.poisonsFreedBuffers } }
-        set { state.withLock { $0.poisonsFreedBuffers = newValue } }
+        get { poisoning.load(ordering: .relaxed) }
+        set { poisoning.store(newValue, ordering: .relaxed) }
     }
 
     /// Caps how many bytes of released buffers are kept for reuse.
