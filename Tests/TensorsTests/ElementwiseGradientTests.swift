@@ -27,6 +27,7 @@ final class ElementwiseGradientTests: XCTestCase {
         for i in 0..<x.count where abs(x[flat: i]) < 0.05 { x[flat: i] += 0.1 }
         checkGradients([x]) { relu($0[0]) }
         checkGradients([x]) { leakyRelu($0[0], slope: 0.1) }
+        checkGradients([x]) { leakyRelu($0[0], slope: -0.3) }
         checkGradients([x]) { sigmoid($0[0]) }
         checkGradients([x]) { gelu($0[0]) }
         checkGradients([x]) { exp($0[0]) }

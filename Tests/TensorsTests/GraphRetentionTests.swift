@@ -45,9 +45,16 @@ final class GraphRetentionTests: XCTestCase {
         other.setRequiresGrad(true)
         XCTAssertTrue(keepsItsInput { $0 * other }, "d other = gy · h")
         XCTAssertTrue(keepsItsInput { gelu($0) })
-        XCTAssertTrue(keepsItsInput { relu($0) })
         XCTAssertTrue(keepsItsInput { layerNorm($0, weight: nil, bias: nil) })
         XCTAssertTrue(keepsItsInput { matmul($0, other, transposeB: true) })
+    }
+
+    /// A (leaky) ReLU with a non-negative slope reads the signs from its output, so a norm's output
+    /// feeding it is freed; with a negative slope the output's signs are flipped, so it keeps its input.
+    func testLeakyReluKeepsItsOutputNotItsInput() {
+        XCTAssertFalse(keepsItsInput { relu($0) })
+        XCTAssertFalse(keepsItsInput { leakyRelu($0, slope: 0.01) })
+        XCTAssertTrue(keepsItsInput { leakyRelu($0, slope: -0.5) })
     }
 
     /// A product keeps an operand only for the other's gradient: `h * mask` with a constant mask

@@ -69,7 +69,7 @@ extension Kernels {
         }, scalar: { i in y[i] = x[i] > 0 ? x[i] : slope == 0 ? 0 : slope * x[i] })
     }
 
-    /// gx (=|+=) gy · (x > 0 ? 1 : slope).
+    /// gx (=|+=) gy · (x > 0 ? 1 : slope); `x` may be the output y instead when slope ≥ 0 (same signs).
     public static func leakyReluBackward(_ x: UnsafePointer<Float>, _ gy: UnsafePointer<Float>,
                                          into gx: UnsafeMutablePointer<Float>, count n: Int, slope: Float,
                                          accumulate: Bool) {
