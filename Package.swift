@@ -9,6 +9,12 @@ let fastSwift: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 let cpuSwift: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"])]
+// The AVX-512 convolution tiles: a module of their own, because the target CPU is a module-wide flag;
+// Tensors calls them only on a CPU that has AVX-512 (CPUFeatures), so the package still runs on AVX2.
+let avx512Swift: [SwiftSetting] = [
+    .unsafeFlags(["-target-cpu", "skylake-avx512"]),
+    .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "HippoPEFT",
@@ -34,7 +40,9 @@ let package = Package(
             linkerSettings: [.linkedLibrary("nifti2"), .linkedLibrary("znz"), .linkedLibrary("z")]
         ),
 
-        .target(name: "Tensors", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: fastSwift),
+        .target(name: "CPUFeatures"),
+        .target(name: "WideKernels", swiftSettings: avx512Swift),
+        .target(name: "Tensors", dependencies: ["CBLAS", "CLAPACKE", "CPUFeatures", "WideKernels"], swiftSettings: fastSwift),
         .target(name: "Volumes", dependencies: ["CNIfTI"], swiftSettings: fastSwift),
         // Reading configuration files: unknown keys with "did you mean", located errors (file:line:column).
         .target(name: "ConfigDecoding", dependencies: [.product(name: "Yams", package: "Yams")]),

@@ -53,4 +53,41 @@ final class ConvolutionKernelAgreementTests: XCTestCase {
             }
         }
     }
+
+    /// The AVX-512 tiles (12 × 16, tile pairs in the weight gradient) sum each output's products in the
+    /// AVX2 tiles' order, so both give the same bits: odd tile counts, a remainder tap tile of 4 rows,
+    /// an 8-wide remainder block, gathered (fewer than 6 channels) and strided tiles.
+    func testAVX512TilesGiveTheAVX2Bits() throws {
+        try XCTSkipUnless(Kernels.cpuSupportsAVX512, "this CPU has no AVX-512")
+        let before = Kernels.usesAVX512
+        defer { Kernels.setUsesAVX512(before) }
+        let cases: [(ci: Int, co: Int, input: [Int], stride: [Int])] = [
+            (16, 16, [13, 11, 9], [1, 1, 1]),
+            (12, 24, [8, 8, 7], [1, 1, 1]),
+            (5, 20, [9, 7, 10], [1, 1, 1]),
+            (18, 40, [10, 9, 11], [2, 2, 2]),
+            (48, 16, [6, 5, 7], [1, 1, 1]),
+        ]
+        for (n, c) in cases.enumerated() {
+            let g = ConvGeometry(inChannels: c.ci, outChannels: c.co, input: c.input, kernel: [3, 3, 3],
+                                 stride: c.stride, padding: [1, 1, 1])
+            let inputCount = c.ci * c.input.reduce(1, *), outputCount = c.co * g.output.reduce(1, *)
+            let weightCount = c.co * c.ci * 27
+            let x = random(inputCount, seed: UInt64(7 * n)), w = random(weightCount, seed: UInt64(7 * n + 1))
+            let dy = random(outputCount, seed: UInt64(7 * n + 2)), seedW = random(weightCount, seed: 5)
+            var results: [[[Float]]] = []
+            for wide in [false, true] {
+                Kernels.setUsesAVX512(wide)
+                XCTAssertEqual(Kernels.usesAVX512, wide)
+                var y = [Float](repeating: 0, count: outputCount)
+                Kernels.convForward(x, weight: w, into: &y, g)
+                var dx = [Float](repeating: .nan, count: inputCount), dw = seedW
+                Kernels.convBackward(x, dy, weight: w, dx: &dx, dw: &dw, g, overwriteData: true, overwriteWeight: false)
+                results.append([y, dx, dw])
+            }
+            for (part, name) in ["forward", "data gradient", "weight gradient"].enumerated() {
+                XCTAssertEqual(results[0][part], results[1][part], "case \(n) \(c): \(name) differs between AVX2 and AVX-512")
+            }
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import WideKernels
+
 /// Convolution as an implicit GEMM over a zero-padded channels-last copy of the input: no unfolded
 /// patches are ever written. An output position's patch is its base offset in the padded input plus
 /// one of `taps × channels` fixed offsets, so a 6 × 16 register tile (6 output positions × 16 output
@@ -418,18 +420,34 @@ extension Kernels {
                               output: UnsafeMutablePointer<Float>, columns: Int, accumulate: Bool) {
         // The group's tiles are staged channels-last ([position][16], vector stores, in L1), then
         // written to the channel planes by 8 × 8 transposes: contiguous runs instead of scalar scatter.
-        let staging = UnsafeMutablePointer<Float>.allocate(capacity: tiles.count * 6 * 16)
+        // One spare tile: the AVX-512 tiles go in pairs, and an odd group's last pair fills it.
+        let staging = UnsafeMutablePointer<Float>.allocate(capacity: (tiles.count + 1) * 6 * 16)
         defer { staging.deallocate() }
         var cursor = walk.cursor(at: tiles.lowerBound * 6)
-        for tile in tiles {
-            let b = walk.bases(&cursor)
-            var t = Tile6x16()
-            gatherTile16(&t, input + b.0, input + b.1, input + b.2, input + b.3, input + b.4, input + b.5,
-                         offsets: offsets, b: packed, k: k)
-            let s = staging + (tile - tiles.lowerBound) * 96
-            store8(t.c00, s); store8(t.c01, s + 8); store8(t.c10, s + 16); store8(t.c11, s + 24)
-            store8(t.c20, s + 32); store8(t.c21, s + 40); store8(t.c30, s + 48); store8(t.c31, s + 56)
-            store8(t.c40, s + 64); store8(t.c41, s + 72); store8(t.c50, s + 80); store8(t.c51, s + 88)
+        if usesAVX512 {
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: 12) { bases in
+                var tile = tiles.lowerBound
+                while tile < tiles.upperBound {
+                    let first = walk.bases(&cursor)
+                    let second = tile + 1 < tiles.upperBound ? walk.bases(&cursor) : first
+                    withUnsafeBytes(of: first) { UnsafeMutableRawPointer(bases.baseAddress!).copyMemory(from: $0.baseAddress!, byteCount: 48) }
+                    withUnsafeBytes(of: second) { UnsafeMutableRawPointer(bases.baseAddress! + 6).copyMemory(from: $0.baseAddress!, byteCount: 48) }
+                    WideKernels.gatherTile12x16(input: input, bases: bases.baseAddress!, offsets: offsets, packed: packed, k: k,
+                                                into: staging + (tile - tiles.lowerBound) * 96)
+                    tile += 2
+                }
+            }
+        } else {
+            for tile in tiles {
+                let b = walk.bases(&cursor)
+                var t = Tile6x16()
+                gatherTile16(&t, input + b.0, input + b.1, input + b.2, input + b.3, input + b.4, input + b.5,
+                             offsets: offsets, b: packed, k: k)
+                let s = staging + (tile - tiles.lowerBound) * 96
+                store8(t.c00, s); store8(t.c01, s + 8); store8(t.c10, s + 16); store8(t.c11, s + 24)
+                store8(t.c20, s + 32); store8(t.c21, s + 40); store8(t.c30, s + 48); store8(t.c31, s + 56)
+                store8(t.c40, s + 64); store8(t.c41, s + 72); store8(t.c50, s + 80); store8(t.c51, s + 88)
+            }
         }
         let first = tiles.lowerBound * 6, rows = min(tiles.count * 6, walk.positions - first)
         transposeRows(staging, ld: 16, rows: rows, columns: columns, into: output + first, ldOut: walk.positions,
@@ -505,10 +523,24 @@ extension Kernels {
             while first < rowRange.upperBound {
                 let last = min(first + chunk, rowRange.upperBound)
                 var blockOffset = 0
+                let list = tileList.value, wide = usesAVX512
                 for (_, bw) in blocks.blocks {
-                    for (k0, tileRows) in tileList.value {
+                    var index = 0
+                    while index < list.count {
+                        let (k0, tileRows) = list[index]
+                        index += 1
                         let tile = target + k0 * width + blockOffset
                         let chunkRows = first..<last
+                        if wide && bw == 16 && tileRows > 0 && index < list.count && list[index].rows > 0 {
+                            // Two tap tiles at once, sharing each gradient load (AVX-512); a 4-row tile
+                            // computes 6 rows and drops 2, as the 6-row tiles drop rows past their tap.
+                            let (k1, nextRows) = list[index]
+                            index += 1
+                            weightTilePair512(pass, chunkRows, (offsets[k0], offsets[k1]), gradOffset: blockOffset,
+                                              (tile, target + k1 * width + blockOffset), width,
+                                              (min(tileRows, channels - k0 % channels), min(nextRows, channels - k1 % channels)))
+                            continue
+                        }
                         if tileRows == 0 {
                             var offs = (0, 0, 0, 0, 0, 0)
                             withUnsafeMutableBytes(of: &offs) { raw in
@@ -554,6 +586,31 @@ extension Kernels {
             let (lo, hi) = t.row(r)
             store8(lo, q)
             if wide { store8(hi, q + 8) }
+        }
+    }
+
+    /// Two `weightTile16x6` tiles in one 12 × 16 AVX-512 tile (WideKernels).
+    @inline(never)
+    static func weightTilePair512(_ pass: WeightGradientPass, _ rows: Range<Int>, _ offset: (Int, Int), gradOffset: Int,
+                                  _ tile: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>), _ ld: Int,
+                                  _ valid: (Int, Int)) {
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 192) { buffer in
+            let t = buffer.baseAddress!
+            t.initialize(repeating: 0, count: 192)
+            for r in 0..<valid.0 { (t + r * 16).update(from: tile.0 + r * ld, count: 16) }
+            for r in 0..<valid.1 { (t + 96 + r * 16).update(from: tile.1 + r * ld, count: 16) }
+            withUnsafeTemporaryAllocation(of: UnsafePointer<Float>.self, capacity: 2 * rows.count) { pointers in
+                let a = pointers.baseAddress!, g = a + rows.count
+                for (i, row) in rows.enumerated() {
+                    let (ap, gp) = pass.pointers(row)
+                    (a + i).initialize(to: ap)
+                    (g + i).initialize(to: gp + gradOffset)
+                }
+                WideKernels.weightTile12x16(aRows: a, gRows: g, count: rows.count, offset0: offset.0, offset1: offset.1,
+                                            aStep: pass.aStep, gStep: pass.gs, n: pass.wo, tile: t)
+            }
+            for r in 0..<valid.0 { (tile.0 + r * ld).update(from: t + r * 16, count: 16) }
+            for r in 0..<valid.1 { (tile.1 + r * ld).update(from: t + 96 + r * 16, count: 16) }
         }
     }
 
