@@ -45,6 +45,11 @@ public enum Parallel {
         let pieces = min(units, threads * piecesPerWorker)
         let next = PieceCounter()
         Profiler.parallelRegion {
+            let served = SpinningPool.shared.run(pieces: pieces) { worker, piece in
+                body(worker, (count * piece / pieces)..<(count * (piece + 1) / pieces))
+            }
+            if served { return }
+            // Nested in, or concurrent with, another region: Dispatch's workers.
             withoutActuallyEscaping(body) { body in
                 let task = UncheckedSendable(body)
                 DispatchQueue.concurrentPerform(iterations: threads) { worker in
