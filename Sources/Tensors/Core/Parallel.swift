@@ -43,22 +43,9 @@ public enum Parallel {
             return
         }
         let pieces = min(units, threads * piecesPerWorker)
-        let next = PieceCounter()
         Profiler.parallelRegion {
-            let served = SpinningPool.shared.run(pieces: pieces) { worker, piece in
+            SpinningPool.shared.run(pieces: pieces, threads: threads) { worker, piece in
                 body(worker, (count * piece / pieces)..<(count * (piece + 1) / pieces))
-            }
-            if served { return }
-            // Nested in, or concurrent with, another region: Dispatch's workers.
-            withoutActuallyEscaping(body) { body in
-                let task = UncheckedSendable(body)
-                DispatchQueue.concurrentPerform(iterations: threads) { worker in
-                    while true {
-                        let piece = next.claim()
-                        if piece >= pieces { break }
-                        task.value(worker, (count * piece / pieces)..<(count * (piece + 1) / pieces))
-                    }
-                }
             }
         }
     }
@@ -114,12 +101,6 @@ extension Parallel {
         }
         for buffer in buffers { Kernels.add(buffer.pointer, into: target, count: size) }
     }
-}
-
-/// The next unclaimed piece of a parallel loop.
-private final class PieceCounter: Sendable {
-    private let value = Atomic<Int>(0)
-    func claim() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
 
 /// Carries a closure or pointer into Dispatch workers. Unchecked because the kernels that use it

@@ -79,30 +79,30 @@ final class SpinningPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(worker, piece)` for every piece in `0..<pieces` on the caller and the helpers;
-    /// false (nothing run) when the helpers are busy with another caller's region.
-    func run(pieces: Int, _ body: (_ worker: Int, _ piece: Int) -> Void) -> Bool {
-        guard helpers > 0, inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
-            return false
-        }
-        defer { inUse.store(false, ordering: .releasing) }
+    /// Runs `body(worker, piece)` for every piece in `0..<pieces`: on the caller and the helpers, or,
+    /// nested in or concurrent with another caller's region, on `threads` Dispatch workers.
+    func run(pieces: Int, threads: Int, _ body: (_ worker: Int, _ piece: Int) -> Void) {
         withoutActuallyEscaping(body) { body in
             let region = Region(pieces: pieces, body: body)
-            let toWake: [Int] = published.withLock { state in
-                state.region = region
-                state.generation += 1
-                generation.store(state.generation, ordering: .releasing)
-                let sleepers = state.sleeping.indices.filter { state.sleeping[$0] }
-                for index in sleepers { state.sleeping[index] = false }
-                return sleepers
+            if helpers > 0, inUse.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged {
+                let toWake: [Int] = published.withLock { state in
+                    state.region = region
+                    state.generation += 1
+                    generation.store(state.generation, ordering: .releasing)
+                    let sleepers = state.sleeping.indices.filter { state.sleeping[$0] }
+                    for index in sleepers { state.sleeping[index] = false }
+                    return sleepers
+                }
+                for index in toWake { wakeups[index].signal() }
+                region.work(0)
+                while region.finished.load(ordering: .acquiring) < pieces {}
+                published.withLock { $0.region = nil }
+                inUse.store(false, ordering: .releasing)
+            } else {
+                DispatchQueue.concurrentPerform(iterations: threads) { worker in region.work(worker) }
             }
-            for index in toWake { wakeups[index].signal() }
-            region.work(0)
-            while region.finished.load(ordering: .acquiring) < pieces {}
-            published.withLock { $0.region = nil }
             region.body = nil
         }
-        return true
     }
 
     private func serve(helper index: Int) {
