@@ -66,6 +66,28 @@ final class ReportFormatTests: XCTestCase {
         }
     }
 
+    /// Records made under different BLAS kernels agree only to the last bits: the Markdown and HTML
+    /// reports name each kernel with its cell count and CPUs, and count the records that do not say.
+    func testReportNamesTheBLASKernelsOfItsRecords() throws {
+        var records = try ReportFixture.load().records
+        let timed = records.indices.filter { records[$0].timing != nil }
+        XCTAssertGreaterThanOrEqual(timed.count, 5)
+        for (n, i) in timed.enumerated() {
+            records[i].timing!.blas = n < 3 ? "OpenBLAS 0.3.21 Haswell" : "OpenBLAS 0.3.21 SkylakeX"
+            records[i].timing!.cpu = n < 3 ? "AMD EPYC 7B13" : Hostile.script
+        }
+        let report = Report(records: records, spec: "s")
+        XCTAssertNil(Report(records: try ReportFixture.load().records, spec: "s").machinesText, "no record states its kernels")
+        let untimed = records.count - timed.count
+        XCTAssertEqual(report.machinesText, "BLAS kernels of the records (results agree bit for bit only under the same kernels): "
+            + "OpenBLAS 0.3.21 Haswell, 3 cells (AMD EPYC 7B13); OpenBLAS 0.3.21 SkylakeX, \(timed.count - 3) cells (\(Hostile.script)); "
+            + "not recorded, \(untimed) older cell\(untimed == 1 ? "" : "s")")
+        XCTAssertTrue(report.markdown().contains("OpenBLAS 0.3.21 Haswell, 3 cells (AMD EPYC 7B13)"))
+        let html = report.html()
+        XCTAssertTrue(html.contains("SkylakeX, \(timed.count - 3) cells (&lt;script&gt;"), "the CPU name is escaped")
+        XCTAssertFalse(html.contains(Hostile.script))
+    }
+
     func testLaTeXEscapesRecordStrings() throws {
         let latex = try hostileReport().latex()
         XCTAssertFalse(latex.contains("<script"))

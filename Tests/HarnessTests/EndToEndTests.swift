@@ -28,6 +28,14 @@ final class EndToEndTests: XCTestCase {
         for file in ["report.md", "report.csv", "report.tex", "report.html", "sweep.json"] {
             XCTAssert(FileManager.default.fileExists(atPath: folder.appendingPathComponent("out/\(file)").path), file)
         }
+        // Each record names the BLAS kernels and CPU it was made on, and the report lists them.
+        let record = try JSONSerialization.jsonObject(with: Data(contentsOf: try FileManager.default
+            .contentsOfDirectory(at: folder.appendingPathComponent("out/cells"), includingPropertiesForKeys: nil)
+            .first { $0.pathExtension == "json" }!)) as! [String: Any]
+        let blas = try XCTUnwrap((record["timing"] as? [String: Any])?["blas"] as? String)
+        XCTAssert(blas.hasPrefix("OpenBLAS ") && blas.split(separator: " ").count == 3, blas)
+        let markdown = try String(contentsOf: folder.appendingPathComponent("out/report.md"), encoding: .utf8)
+        XCTAssert(markdown.contains("\(blas), 4 cells ("), markdown)
         // A second run finds every cell done and redoes nothing.
         let again = try HarnessProcess.run(["run", "spec.yaml", "--results", "out"], in: folder)
         XCTAssertEqual(again.status, 0, again.stderr)

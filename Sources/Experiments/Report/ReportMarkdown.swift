@@ -13,6 +13,25 @@ extension Report {
         return text
     }
 
+    /// Which BLAS kernels made the records, on which CPUs: records agree bit for bit only under the same
+    /// kernels (docs/REPRODUCING.md), so a table mixing them says so. Nil when no record states it.
+    public var machinesText: String? {
+        var cells: [String: Int] = [:], cpus: [String: Set<String>] = [:], unknown = 0
+        for record in records {
+            guard let blas = record.timing?.blas else { unknown += 1; continue }
+            cells[blas, default: 0] += 1
+            if let cpu = record.timing?.cpu { cpus[blas, default: []].insert(cpu) }
+        }
+        guard !cells.isEmpty else { return nil }
+        var parts = cells.keys.sorted().map { blas in
+            "\(blas), \(cells[blas]!) cell\(cells[blas] == 1 ? "" : "s")"
+                + (cpus[blas].map { " (" + $0.sorted().joined(separator: "; ") + ")" } ?? "")
+        }
+        if unknown > 0 { parts.append("not recorded, \(unknown) older cell\(unknown == 1 ? "" : "s")") }
+        return "BLAS kernels of the records (results agree bit for bit only under the same kernels): "
+            + parts.joined(separator: "; ")
+    }
+
     func poolSize(_ table: Table) -> Int? { table.budget == "all" ? table.rows.compactMap(\.trainingCases).max() : nil }
 
     func tableTitle(_ table: Table) -> String {
@@ -22,6 +41,7 @@ extension Report {
     public func markdown(plotFiles: [String: (budget: String?, parameters: String?)] = [:]) -> String {
         let e = ReportEscape.markdown
         var out = "# \(e(title))\n\n\(e(summaryLine)).\n\n\(e(statisticsText))\n"
+        if let machines = machinesText { out += "\n\(e(machines)).\n" }
         for dataset in datasets {
             out += "\n## \(e(dataset))\n"
             for table in tables(of: dataset) {

@@ -51,7 +51,8 @@ struct CellExecution {
         }
         record.timing = .init(startedAt: started, finishedAt: Date(), trainingSeconds: trainingSeconds,
                               inferenceSeconds: inferenceSeconds, peakResidentMB: peakResidentMegabytes(),
-                              host: ProcessInfo.processInfo.hostName, epochSeconds: epochSeconds)
+                              host: ProcessInfo.processInfo.hostName, epochSeconds: epochSeconds,
+                              cpu: cpuModelName(), blas: Kernels.blasDescription)
         return record
     }
 

@@ -42,6 +42,11 @@ public struct CellRecord: Codable, Sendable {
         public var host: String
         /// Wall time of each epoch trained in the run that finished the cell (absent in older records).
         public var epochSeconds: [Double]?
+        /// The CPU's model name and the BLAS kernels (`Kernels.blasDescription`) of the run that
+        /// finished the cell: records of the same spec agree bit for bit only under the same BLAS kernels
+        /// (absent in older records).
+        public var cpu: String?
+        public var blas: String?
     }
 
     public var key: String
