@@ -77,18 +77,3 @@ public enum WideKernels {
         store16(c8, tile + 128); store16(c9, tile + 144); store16(c10, tile + 160); store16(c11, tile + 176)
     }
 }
-
-@inline(__always)
-private func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
-}
-
-@inline(__always)
-private func load16(_ p: UnsafeMutablePointer<Float>) -> SIMD16<Float> {
-    load16(UnsafePointer(p))
-}
-
-@inline(__always)
-private func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
-    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
-}

@@ -84,6 +84,35 @@ final class FusedAttentionTests: XCTestCase {
     }
 
     /// The output and every gradient of the fused op against matmul + softmax, to 1e-5 of each one's largest value.
+    /// On AVX-512 the 8-row blocks and the softmax's exponentials run 16 lanes wide (WideKernels) and
+    /// must give the AVX2 path's bits: heads of 8 (no wide part), 16 and 32 (wide only) and 24 channels
+    /// (wide plus an 8-column rest), padded key rows that end on and off a multiple of 16, and query
+    /// counts that leave single rows after the blocks. Also the plain softmax, which shares the rows.
+    func testAVX512RowsGiveTheAVX2Bits() throws {
+        try XCTSkipUnless(Kernels.cpuSupportsAVX512, "this CPU has no AVX-512")
+        let before = Kernels.usesAVX512
+        defer { Kernels.setUsesAVX512(before) }
+        for (n, (tq, tk, d)) in [(19, 37, 16), (8, 40, 24), (27, 27, 32), (11, 50, 8)].enumerated() {
+            let seed = UInt64(100 + 10 * n)
+            let q = randomTensor([2, 2, tq, d], seed: seed), k = randomTensor([2, 2, tk, d], seed: seed + 1)
+            let v = randomTensor([2, 2, tk, d], seed: seed + 2), bias = randomTensor([2, tq, tk], seed: seed + 3)
+            let mask = Tensor((0..<(2 * tq * tk)).map { $0 % 6 == 0 ? -100 : 0 }, shape: [2, 1, tq, tk])
+            let gy = randomTensor([2, 2, tq, d], seed: seed + 4)
+            var results: [[[Float]]] = []
+            for wide in [false, true] {
+                Kernels.setUsesAVX512(wide)
+                for t in [q, k, v, bias] { t.setRequiresGrad(true); t.clearGrad() }
+                let y = scaledDotProductAttention(query: q, key: k, value: v, scale: 0.3, bias: bias, mask: mask)
+                (y * gy).sum().backward()
+                let plain = softmax(bias * 3, axis: -1)
+                results.append([y.detached().values, plain.values] + [q, k, v, bias].map { $0.grad!.values })
+            }
+            for (part, name) in ["output", "softmax", "dQ", "dK", "dV", "dBias"].enumerated() {
+                XCTAssertEqual(results[0][part], results[1][part], "case \(n) (\(tq), \(tk), \(d)): \(name) differs between AVX2 and AVX-512")
+            }
+        }
+    }
+
     private func assertFusedMatchesComposition(_ q: Tensor, _ k: Tensor, _ v: Tensor, bias: Tensor, mask: Tensor?,
                                                gradient gy: Tensor, scale: Float, line: UInt = #line) {
         func run(_ fused: Bool) -> [[Float]] {

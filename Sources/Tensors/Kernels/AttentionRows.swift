@@ -1,3 +1,5 @@
+import WideKernels
+
 /// Row-at-a-time products of attention with head sizes that are multiples of 8, on the calling
 /// worker. Window attention multiplies 343 × 343 scores by heads of 8–32 channels: as BLAS calls
 /// those products cost more in packing and in writing the score matrix than in arithmetic, while a
@@ -86,13 +88,13 @@ extension Kernels {
 /// The same products for blocks of 8 rows: every load of the shared operand (kᵀ, v, or the gradient
 /// row being updated) then serves 8 multiply-adds instead of one.
 extension Kernels {
-    /// `rowTimesTransposed` for rows a + i·lda (i < 8) into out + i·ldo.
+    /// `rowTimesTransposed` for rows a + i·lda (i < 8) into out + i·ldo, columns from `start` on.
     @inline(__always)
     static func blockTimesTransposed(_ a: UnsafePointer<Float>, lda: Int, count k: Int, _ bT: UnsafePointer<Float>,
-                                     ld: Int, alpha: Float, into out: UnsafeMutablePointer<Float>, ldo: Int) {
+                                     ld: Int, from start: Int = 0, alpha: Float, into out: UnsafeMutablePointer<Float>, ldo: Int) {
         let (a0, a1, a2, a3) = (a, a + lda, a + 2 * lda, a + 3 * lda)
         let (a4, a5, a6, a7) = (a + 4 * lda, a + 5 * lda, a + 6 * lda, a + 7 * lda)
-        for j in stride(from: 0, to: ld, by: 8) {
+        for j in stride(from: start, to: ld, by: 8) {
             var (c0, c1, c2, c3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
             var (c4, c5, c6, c7) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
             var row = bT + j
@@ -111,13 +113,14 @@ extension Kernels {
         }
     }
 
-    /// `rowTimesMatrix` for weight rows w + i·ldw (i < 8) into out + i·ldo.
+    /// `rowTimesMatrix` for weight rows w + i·ldw (i < 8) into out + i·ldo, columns from `start` on.
     @inline(__always)
     static func blockTimesMatrix(_ w: UnsafePointer<Float>, ldw: Int, count n: Int, _ m: UnsafePointer<Float>, ld: Int,
-                                 width: Int, alpha: Float, accumulate: Bool, into out: UnsafeMutablePointer<Float>, ldo: Int) {
+                                 width: Int, from start: Int = 0, alpha: Float, accumulate: Bool,
+                                 into out: UnsafeMutablePointer<Float>, ldo: Int) {
         let (w0, w1, w2, w3) = (w, w + ldw, w + 2 * ldw, w + 3 * ldw)
         let (w4, w5, w6, w7) = (w + 4 * ldw, w + 5 * ldw, w + 6 * ldw, w + 7 * ldw)
-        for c in stride(from: 0, to: width, by: 8) {
+        for c in stride(from: start, to: width, by: 8) {
             var (s0, s1, s2, s3) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
             var (s4, s5, s6, s7) = (SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>(), SIMD8<Float>())
             var row = m + c
@@ -137,13 +140,14 @@ extension Kernels {
         }
     }
 
-    /// m[j·ld + c] += alpha·Σ_i w[i·ldw + j]·x[i·ldx + c] over 8 rows i, for j < n and c < width.
+    /// m[j·ld + c] += alpha·Σ_i w[i·ldw + j]·x[i·ldx + c] over 8 rows i, for j < n and start ≤ c < width.
     @inline(__always)
     static func addBlockOuterProducts(_ w: UnsafePointer<Float>, ldw: Int, count n: Int, _ x: UnsafePointer<Float>,
-                                      ldx: Int, width: Int, alpha: Float, into m: UnsafeMutablePointer<Float>, ld: Int) {
+                                      ldx: Int, width: Int, from start: Int = 0, alpha: Float,
+                                      into m: UnsafeMutablePointer<Float>, ld: Int) {
         let (w0, w1, w2, w3) = (w, w + ldw, w + 2 * ldw, w + 3 * ldw)
         let (w4, w5, w6, w7) = (w + 4 * ldw, w + 5 * ldw, w + 6 * ldw, w + 7 * ldw)
-        for c in stride(from: 0, to: width, by: 8) {
+        for c in stride(from: start, to: width, by: 8) {
             let (x0, x1, x2, x3) = (load8(x + c) * alpha, load8(x + ldx + c) * alpha,
                                     load8(x + 2 * ldx + c) * alpha, load8(x + 3 * ldx + c) * alpha)
             let (x4, x5, x6, x7) = (load8(x + 4 * ldx + c) * alpha, load8(x + 5 * ldx + c) * alpha,
@@ -162,14 +166,20 @@ extension Kernels {
     }
 }
 
-/// Any number of rows: blocks of 8, then single rows.
+/// Any number of rows: blocks of 8, then single rows. On AVX-512 a block's first columns, a multiple
+/// of 16, go to WideKernels (same bits, see AttentionRows512.swift) and the last 8, if any, stay here.
 extension Kernels {
     static func rowsTimesTransposed(_ a: UnsafePointer<Float>, lda: Int, rows: Int, count k: Int,
                                     _ bT: UnsafePointer<Float>, ld: Int, alpha: Float,
                                     into out: UnsafeMutablePointer<Float>, ldo: Int) {
         var i = 0
+        let wide = usesAVX512 ? ld / 16 * 16 : 0
         while i + 8 <= rows {
-            blockTimesTransposed(a + i * lda, lda: lda, count: k, bT, ld: ld, alpha: alpha, into: out + i * ldo, ldo: ldo)
+            if wide > 0 {
+                WideKernels.blockTimesTransposed16(a + i * lda, lda: lda, count: k, bT, ld: ld, columns: wide, alpha: alpha,
+                                                   into: out + i * ldo, ldo: ldo)
+            }
+            blockTimesTransposed(a + i * lda, lda: lda, count: k, bT, ld: ld, from: wide, alpha: alpha, into: out + i * ldo, ldo: ldo)
             i += 8
         }
         while i < rows {
@@ -182,8 +192,13 @@ extension Kernels {
                                 ld: Int, width: Int, alpha: Float, accumulate: Bool,
                                 into out: UnsafeMutablePointer<Float>, ldo: Int) {
         var i = 0
+        let wide = usesAVX512 ? width / 16 * 16 : 0
         while i + 8 <= rows {
-            blockTimesMatrix(w + i * ldw, ldw: ldw, count: n, m, ld: ld, width: width, alpha: alpha,
+            if wide > 0 {
+                WideKernels.blockTimesMatrix16(w + i * ldw, ldw: ldw, count: n, m, ld: ld, columns: wide, alpha: alpha,
+                                               accumulate: accumulate, into: out + i * ldo, ldo: ldo)
+            }
+            blockTimesMatrix(w + i * ldw, ldw: ldw, count: n, m, ld: ld, width: width, from: wide, alpha: alpha,
                              accumulate: accumulate, into: out + i * ldo, ldo: ldo)
             i += 8
         }
@@ -197,9 +212,14 @@ extension Kernels {
     static func addOuterProducts(_ w: UnsafePointer<Float>, ldw: Int, rows: Int, count n: Int, _ x: UnsafePointer<Float>,
                                  ldx: Int, width: Int, alpha: Float, into m: UnsafeMutablePointer<Float>, ld: Int) {
         var i = 0
+        let wide = usesAVX512 ? width / 16 * 16 : 0
         while i + 8 <= rows {
-            addBlockOuterProducts(w + i * ldw, ldw: ldw, count: n, x + i * ldx, ldx: ldx, width: width, alpha: alpha,
-                                  into: m, ld: ld)
+            if wide > 0 {
+                WideKernels.addBlockOuterProducts16(w + i * ldw, ldw: ldw, count: n, x + i * ldx, ldx: ldx, columns: wide,
+                                                    alpha: alpha, into: m, ld: ld)
+            }
+            addBlockOuterProducts(w + i * ldw, ldw: ldw, count: n, x + i * ldx, ldx: ldx, width: width, from: wide,
+                                  alpha: alpha, into: m, ld: ld)
             i += 8
         }
         while i < rows {

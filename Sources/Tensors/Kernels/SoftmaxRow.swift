@@ -1,4 +1,7 @@
-/// Softmax of one contiguous row, 8 lanes at a time, on the calling worker. The forward returns the
+import WideKernels
+
+/// Softmax of one contiguous row, 8 lanes at a time (the exponentials 16 at a time on AVX-512, with
+/// the same bits), on the calling worker. The forward returns the
 /// row's maximum and the inverse sum of its exponentials so that a backward can recompute the
 /// weights instead of keeping them (`softmaxWeights` gives them back bit for bit: every element,
 /// the tail included, goes through the same `exp8` and the same multiplication).
@@ -18,6 +21,10 @@ extension Kernels {
         while i < n { maximum = max(maximum, row[i]); i += 1 }
         var totals = SIMD8<Float>()
         i = 0
+        if usesAVX512 {  // the same exponentials and the same chunk order, 16 lanes at a time
+            i = n / 16 * 16
+            totals = WideKernels.exponentials16(row, count: i, maximum: maximum)
+        }
         while i + 8 <= n {
             let e = exp8(load8(row + i) - maximum)
             store8(e, row + i)
@@ -40,6 +47,10 @@ extension Kernels {
     @inline(__always)
     public static func softmaxWeights(_ row: UnsafeMutablePointer<Float>, count n: Int, maximum: Float, inverse: Float) {
         var i = 0
+        if usesAVX512 {
+            i = n / 16 * 16
+            WideKernels.scaledExponentials16(row, count: i, maximum: maximum, inverse: inverse)
+        }
         while i + 8 <= n { store8(exp8(load8(row + i) - maximum) * inverse, row + i); i += 8 }
         guard i < n else { return }
         let e = exp8(loadTail(row + i, count: n - i, padding: maximum) - maximum)
