@@ -19,11 +19,11 @@ func vmHWMKilobytes(_ line: Substring) -> Double? {
     line.dropFirst("VmHWM:".count).split(whereSeparator: \.isWhitespace).first.flatMap { Double($0) }
 }
 
-/// The CPU's model name from /proc/cpuinfo ("AMD EPYC 7B13"), nil where there is none.
-public func cpuModelName() -> String? {
+/// The CPU's model name from /proc/cpuinfo ("AMD EPYC 7B13"), nil where there is none; read once.
+public let cpuModelName: String? = {
     guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
     for line in info.split(separator: "\n") where line.hasPrefix("model name") {
         return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) }
     }
     return nil
-}
+}()

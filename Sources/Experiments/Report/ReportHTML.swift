@@ -49,8 +49,7 @@ extension Report {
         <body>
         <h1>\(h(title))</h1>
         <p class="meta">\(h(summaryLine)).</p>
-        <p class="statistics">\(h(statisticsText))</p>
-        \(machinesText.map { "<p class=\"meta\">\(h($0)).</p>" } ?? "")
+        <p class="statistics">\(h(statisticsText))</p>\(machinesText.map { "\n<p class=\"meta\">\(h($0)).</p>" } ?? "")
 
         """
         for dataset in datasets {

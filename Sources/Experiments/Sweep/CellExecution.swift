@@ -52,7 +52,7 @@ struct CellExecution {
         record.timing = .init(startedAt: started, finishedAt: Date(), trainingSeconds: trainingSeconds,
                               inferenceSeconds: inferenceSeconds, peakResidentMB: peakResidentMegabytes(),
                               host: ProcessInfo.processInfo.hostName, epochSeconds: epochSeconds,
-                              cpu: cpuModelName(), blas: Kernels.blasDescription)
+                              cpu: cpuModelName, blas: Kernels.blasDescription)
         return record
     }
 

@@ -19,6 +19,14 @@ package final class LowRankBranch {
 
     func callAsFunction(_ x: Tensor) -> Tensor { b(a(dropout?(x) ?? x)) * scaling }
 
+    /// `layer`'s output with this update added. Without dropout that is one fused op, bit-identical to
+    /// the sum below but without its intermediate tensors; with dropout the update reads another x.
+    func output(_ x: Tensor, addedTo layer: Linear) -> Tensor {
+        guard dropout == nil else { return layer.baseOutput(x) + self(x) }
+        return linear(x, weight: layer.weight.value, bias: layer.bias?.value,
+                      plus: LowRankFactors(a: a.weight.value, b: b.weight.value, scaling: scaling))
+    }
+
     /// s · B · A, the dense update this branch adds to the weight.
     package func deltaWeight() -> Tensor { matmul(b.weight.value, a.weight.value) * scaling }
 }
@@ -43,8 +51,7 @@ final class LinearAdapterStack: FoldableLinearAdapter {
     var parameters: [(String, Parameter)] { [] }
 
     func output(_ x: Tensor, layer: Linear) -> Tensor {
-        var h = layer.baseOutput(x)
-        if let lowRank { h = h + lowRank(x) }
+        var h = lowRank?.output(x, addedTo: layer) ?? layer.baseOutput(x)
         if let parallel { h = h + parallel(x) }
         if let serial { h = h + serial(h) }
         return h

@@ -169,62 +169,62 @@ extension Kernels {
 /// Any number of rows: blocks of 8, then single rows. On AVX-512 a block's first columns, a multiple
 /// of 16, go to WideKernels (same bits, see AttentionRows512.swift) and the last 8, if any, stay here.
 extension Kernels {
-    static func rowsTimesTransposed(_ a: UnsafePointer<Float>, lda: Int, rows: Int, count k: Int,
-                                    _ bT: UnsafePointer<Float>, ld: Int, alpha: Float,
-                                    into out: UnsafeMutablePointer<Float>, ldo: Int) {
+    /// `wide16(i, wide)` then `block(i, wide)` for each block of 8 rows starting at row i (`wide`: the
+    /// columns the 16-lane kernel takes, 0 without AVX-512), then `row(i)` for each row left over.
+    @inline(__always)
+    private static func byRowBlocks(rows: Int, columns: Int, wide16: (Int, Int) -> Void, block: (Int, Int) -> Void,
+                                    row: (Int) -> Void) {
+        let wide = usesAVX512 ? columns / 16 * 16 : 0
         var i = 0
-        let wide = usesAVX512 ? ld / 16 * 16 : 0
         while i + 8 <= rows {
-            if wide > 0 {
-                WideKernels.blockTimesTransposed16(a + i * lda, lda: lda, count: k, bT, ld: ld, columns: wide, alpha: alpha,
-                                                   into: out + i * ldo, ldo: ldo)
-            }
-            blockTimesTransposed(a + i * lda, lda: lda, count: k, bT, ld: ld, from: wide, alpha: alpha, into: out + i * ldo, ldo: ldo)
+            if wide > 0 { wide16(i, wide) }
+            block(i, wide)
             i += 8
         }
         while i < rows {
-            rowTimesTransposed(a + i * lda, count: k, bT, ld: ld, alpha: alpha, into: out + i * ldo)
+            row(i)
             i += 1
         }
+    }
+
+    static func rowsTimesTransposed(_ a: UnsafePointer<Float>, lda: Int, rows: Int, count k: Int,
+                                    _ bT: UnsafePointer<Float>, ld: Int, alpha: Float,
+                                    into out: UnsafeMutablePointer<Float>, ldo: Int) {
+        byRowBlocks(rows: rows, columns: ld, wide16: { i, wide in
+            WideKernels.blockTimesTransposed16(a + i * lda, lda: lda, count: k, bT, ld: ld, columns: wide, alpha: alpha,
+                                               into: out + i * ldo, ldo: ldo)
+        }, block: { i, wide in
+            blockTimesTransposed(a + i * lda, lda: lda, count: k, bT, ld: ld, from: wide, alpha: alpha, into: out + i * ldo, ldo: ldo)
+        }, row: { i in
+            rowTimesTransposed(a + i * lda, count: k, bT, ld: ld, alpha: alpha, into: out + i * ldo)
+        })
     }
 
     static func rowsTimesMatrix(_ w: UnsafePointer<Float>, ldw: Int, rows: Int, count n: Int, _ m: UnsafePointer<Float>,
                                 ld: Int, width: Int, alpha: Float, accumulate: Bool,
                                 into out: UnsafeMutablePointer<Float>, ldo: Int) {
-        var i = 0
-        let wide = usesAVX512 ? width / 16 * 16 : 0
-        while i + 8 <= rows {
-            if wide > 0 {
-                WideKernels.blockTimesMatrix16(w + i * ldw, ldw: ldw, count: n, m, ld: ld, columns: wide, alpha: alpha,
-                                               accumulate: accumulate, into: out + i * ldo, ldo: ldo)
-            }
+        byRowBlocks(rows: rows, columns: width, wide16: { i, wide in
+            WideKernels.blockTimesMatrix16(w + i * ldw, ldw: ldw, count: n, m, ld: ld, columns: wide, alpha: alpha,
+                                           accumulate: accumulate, into: out + i * ldo, ldo: ldo)
+        }, block: { i, wide in
             blockTimesMatrix(w + i * ldw, ldw: ldw, count: n, m, ld: ld, width: width, from: wide, alpha: alpha,
                              accumulate: accumulate, into: out + i * ldo, ldo: ldo)
-            i += 8
-        }
-        while i < rows {
+        }, row: { i in
             rowTimesMatrix(w + i * ldw, count: n, m, ld: ld, width: width, alpha: alpha, accumulate: accumulate,
                            into: out + i * ldo)
-            i += 1
-        }
+        })
     }
 
     static func addOuterProducts(_ w: UnsafePointer<Float>, ldw: Int, rows: Int, count n: Int, _ x: UnsafePointer<Float>,
                                  ldx: Int, width: Int, alpha: Float, into m: UnsafeMutablePointer<Float>, ld: Int) {
-        var i = 0
-        let wide = usesAVX512 ? width / 16 * 16 : 0
-        while i + 8 <= rows {
-            if wide > 0 {
-                WideKernels.addBlockOuterProducts16(w + i * ldw, ldw: ldw, count: n, x + i * ldx, ldx: ldx, columns: wide,
-                                                    alpha: alpha, into: m, ld: ld)
-            }
+        byRowBlocks(rows: rows, columns: width, wide16: { i, wide in
+            WideKernels.addBlockOuterProducts16(w + i * ldw, ldw: ldw, count: n, x + i * ldx, ldx: ldx, columns: wide,
+                                                alpha: alpha, into: m, ld: ld)
+        }, block: { i, wide in
             addBlockOuterProducts(w + i * ldw, ldw: ldw, count: n, x + i * ldx, ldx: ldx, width: width, from: wide,
                                   alpha: alpha, into: m, ld: ld)
-            i += 8
-        }
-        while i < rows {
+        }, row: { i in
             addOuterProduct(w + i * ldw, count: n, x + i * ldx, width: width, alpha: alpha, into: m, ld: ld)
-            i += 1
-        }
+        })
     }
 }

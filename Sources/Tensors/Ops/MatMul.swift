@@ -86,35 +86,61 @@ private func batchedGemm(_ batch: Int, transA: Bool, transB: Bool, m: Int, n: In
 /// The backward computes dW only when W is trainable: that skip is where PEFT saves its time.
 public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
     Profiler.measure("linear", .forward) {
-        let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
-        precondition(x.shape.last == inFeatures, "linear: input \(x.shape) for weight \(weight.shape)")
-        let rows = x.count / inFeatures
-        let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [outFeatures])
-        if let bias {
-            for r in 0..<rows { (y.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
+        let y = linearValue(x, weight: weight, bias: bias)
+        let backward = LinearBackward(x: x, weight: weight, bias: bias)
+        return y.recording("linear", [x, weight] + (bias.map { [$0] } ?? [])) { gy in backward(gy) }
+    }
+}
+
+/// `x Wᵀ + b`, computed without recording anything.
+func linearValue(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    let inFeatures = weight.shape[1], outFeatures = weight.shape[0]
+    precondition(x.shape.last == inFeatures, "linear: input \(x.shape) for weight \(weight.shape)")
+    let rows = x.count / inFeatures
+    let y = Tensor(uninitialized: Array(x.shape.dropLast()) + [outFeatures])
+    if let bias {
+        for r in 0..<rows { (y.pointer + r * outFeatures).update(from: bias.pointer, count: outFeatures) }
+    }
+    Kernels.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
+                 b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: y.pointer, ldc: outFeatures)
+    return y
+}
+
+/// A linear product's backward: dx = dY·W, dW = dYᵀ·x, db = Σ dY, each only where it is needed.
+/// dx reads the weight and dW reads x: it keeps each only for that (a frozen layer keeps no input).
+struct LinearBackward {
+    let xSlot: GradSlot, weightSlot: GradSlot, biasSlot: GradSlot?
+    let x: Tensor?, weight: Tensor?
+    let rows: Int, inFeatures: Int, outFeatures: Int
+
+    /// `xNeedsGradient` is x's own flag for a graph tensor; a fused op passes it for an inner product
+    /// whose input it made itself.
+    init(x: Tensor, weight: Tensor, bias: Tensor?, xNeedsGradient: Bool? = nil) {
+        xSlot = x.slot
+        weightSlot = weight.slot
+        biasSlot = bias?.slot
+        self.x = weight.requiresGrad ? x : nil
+        self.weight = (xNeedsGradient ?? x.requiresGrad) ? weight : nil
+        inFeatures = weight.shape[1]
+        outFeatures = weight.shape[0]
+        rows = x.count / inFeatures
+    }
+
+    func callAsFunction(_ gy: Tensor) {
+        if let weight {
+            let (target, overwrite) = xSlot.gradientTarget()
+            Kernels.gemm(m: rows, n: inFeatures, k: outFeatures, a: gy.pointer, lda: outFeatures,
+                         b: weight.pointer, ldb: inFeatures, beta: overwrite ? 0 : 1, c: target.pointer, ldc: inFeatures)
         }
-        Kernels.gemm(transB: true, m: rows, n: outFeatures, k: inFeatures, a: x.pointer, lda: inFeatures,
-                     b: weight.pointer, ldb: inFeatures, beta: bias == nil ? 0 : 1, c: y.pointer, ldc: outFeatures)
-        var inputs = [x, weight]
-        if let bias { inputs.append(bias) }
-        // dx reads the weight and dW reads x: keep each only for that (a frozen layer keeps no input).
-        return y.recording("linear", inputs) { [xSlot = x.slot, weightSlot = weight.slot, bias = bias?.slot,
-                                                x = weight.requiresGrad ? x : nil, weight = x.requiresGrad ? weight : nil] gy in
-            if let weight {
-                let (target, overwrite) = xSlot.gradientTarget()
-                Kernels.gemm(m: rows, n: inFeatures, k: outFeatures, a: gy.pointer, lda: outFeatures,
-                             b: weight.pointer, ldb: inFeatures, beta: overwrite ? 0 : 1, c: target.pointer, ldc: inFeatures)
-            }
-            if let x {
-                KernelCounters.weightGradients.add(1, ordering: .relaxed)
-                let (target, overwrite) = weightSlot.gradientTarget()
-                Kernels.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: gy.pointer, lda: outFeatures,
-                             b: x.pointer, ldb: inFeatures, beta: overwrite ? 0 : 1, c: target.pointer, ldc: inFeatures)
-            }
-            if let bias, bias.requiresGrad {
-                Kernels.accumulateReduced(gy.pointer, shape: [rows, outFeatures], into: bias.gradAccumulator().pointer,
-                                          dstShape: [outFeatures])
-            }
+        if let x {
+            KernelCounters.weightGradients.add(1, ordering: .relaxed)
+            let (target, overwrite) = weightSlot.gradientTarget()
+            Kernels.gemm(transA: true, m: outFeatures, n: inFeatures, k: rows, a: gy.pointer, lda: outFeatures,
+                         b: x.pointer, ldb: inFeatures, beta: overwrite ? 0 : 1, c: target.pointer, ldc: inFeatures)
+        }
+        if let biasSlot, biasSlot.requiresGrad {
+            Kernels.accumulateReduced(gy.pointer, shape: [rows, outFeatures], into: biasSlot.gradAccumulator().pointer,
+                                      dstShape: [outFeatures])
         }
     }
 }
