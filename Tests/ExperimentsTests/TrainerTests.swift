@@ -93,6 +93,10 @@ final class TrainerTests: XCTestCase {
         let (resumed, outcome) = try train(folder: folder)
         XCTAssertEqual(outcome.resumedFromEpoch, 1)
         XCTAssertEqual(outcome.history.count, 4)
+        // Its timing covers both runs: the checkpoint carried the first run's epoch times.
+        XCTAssertEqual(outcome.epochSeconds.count, 4)
+        XCTAssert(outcome.epochSeconds.allSatisfy { $0 > 0 }, "\(outcome.epochSeconds)")
+        XCTAssertGreaterThanOrEqual(outcome.seconds, outcome.epochSeconds.reduce(0, +))
         let a = Dictionary(uniqueKeysWithValues: uninterrupted.namedParameters().map { ($0.0, $0.1.value.values) })
         for (name, parameter) in resumed.namedParameters() {
             XCTAssert(parameter.value.values == a[name], "\(name) differs after resuming")

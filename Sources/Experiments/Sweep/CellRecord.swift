@@ -36,11 +36,13 @@ public struct CellRecord: Codable, Sendable {
     public struct Timing: Codable, Sendable {
         public var startedAt: Date
         public var finishedAt: Date
+        /// Over all the runs that trained the cell, when it was resumed (see `epochSeconds`).
         public var trainingSeconds: Double
         public var inferenceSeconds: Double
         public var peakResidentMB: Double
         public var host: String
-        /// Wall time of each epoch trained in the run that finished the cell (absent in older records).
+        /// Wall time of each epoch, across the runs of a resumed cell; fewer than the epochs when it
+        /// resumed from a checkpoint written before checkpoints kept them (absent in older records).
         public var epochSeconds: [Double]?
         /// The CPU's model name and the BLAS kernels (`Kernels.blasDescription`) of the run that
         /// finished the cell: records of the same spec agree bit for bit only under the same BLAS kernels

@@ -56,9 +56,11 @@ public struct TrainingOutcome: Sendable {
     public let keptEpochs: [Int]
     public let bestEpoch: Int?
     public let resumedFromEpoch: Int?
+    /// Wall time of the training, over all the runs that trained it when it was resumed.
     public let seconds: Double
-    /// Wall time of each epoch run by this call (a resumed run lacks the earlier ones); timings stay out
-    /// of `history` so that records of the same spec are identical.
+    /// Wall time of each epoch, the earlier runs' from the checkpoint this run resumed (a checkpoint
+    /// written before checkpoints kept them has none: then only this run's); timings stay out of
+    /// `history` so that records of the same spec are identical.
     public let epochSeconds: [Double]
     public let steps: Int
 }
@@ -103,12 +105,14 @@ public final class Trainer {
         var best: (epoch: Int, dice: Double)?
         var startEpoch = 0
         var resumedFrom: Int?
+        var earlierEpochSeconds: [Double] = []
         if let folder, let state = try TrainingCheckpoint.loadIfPresent(folder.appendingPathComponent("last.safetensors")) {
             try state.restore(into: model, optimizer: optimizer)
             history = state.history
             startEpoch = state.epoch + 1
             resumedFrom = state.epoch
             best = state.best
+            earlierEpochSeconds = state.epochSeconds ?? []
         }
         var steps = 0
         var epochSeconds: [Double] = []
@@ -152,11 +156,14 @@ public final class Trainer {
             }
             epochSeconds.append(Date().timeIntervalSince(epochStart))
             history.append(record)
-            if let folder { try saveCheckpoints(folder, epoch: epoch, history: history, best: best) }
+            if let folder {
+                try saveCheckpoints(folder, epoch: epoch, history: history, best: best, epochSeconds: earlierEpochSeconds + epochSeconds)
+            }
             if epoch < settings.epochs - 1 && shouldStop(epoch) { throw TrainingError.stopped(afterEpoch: epoch) }
         }
         return TrainingOutcome(history: history, keptEpochs: keptEpochs(), bestEpoch: best?.epoch, resumedFromEpoch: resumedFrom,
-                               seconds: Date().timeIntervalSince(started), epochSeconds: epochSeconds, steps: steps)
+                               seconds: earlierEpochSeconds.reduce(0, +) + Date().timeIntervalSince(started),
+                               epochSeconds: earlierEpochSeconds + epochSeconds, steps: steps)
     }
 
     /// Mean foreground Dice of the argmax predictions over the validation cases.
@@ -170,15 +177,17 @@ public final class Trainer {
         return scores.reduce(0, +) / Double(max(scores.count, 1))
     }
 
-    private func saveCheckpoints(_ folder: URL, epoch: Int, history: [EpochRecord], best: (epoch: Int, dice: Double)?) throws {
+    private func saveCheckpoints(_ folder: URL, epoch: Int, history: [EpochRecord], best: (epoch: Int, dice: Double)?,
+                                 epochSeconds: [Double]) throws {
         try TrainingCheckpoint.saveWeights(of: model, to: folder.appendingPathComponent(String(format: "epoch-%05d.safetensors", epoch)),
                                            epoch: epoch)
         let epochs = keptEpochs()
         for old in existingEpochs(folder) where !epochs.contains(old) {
             try? FileManager.default.removeItem(at: folder.appendingPathComponent(String(format: "epoch-%05d.safetensors", old)))
         }
-        try TrainingCheckpoint(epoch: epoch, history: history, best: best)
-            .save(model: model, optimizer: optimizer, to: folder.appendingPathComponent("last.safetensors"))
+        var checkpoint = TrainingCheckpoint(epoch: epoch, history: history, best: best)
+        checkpoint.epochSeconds = epochSeconds
+        try checkpoint.save(model: model, optimizer: optimizer, to: folder.appendingPathComponent("last.safetensors"))
     }
 
     private func keptEpochs() -> [Int] {

@@ -23,6 +23,9 @@ struct TrainingCheckpoint {
     let epoch: Int
     let history: [EpochRecord]
     let best: (epoch: Int, dice: Double)?
+    /// Wall time of every epoch so far, across resumed runs (nil in checkpoints written before they
+    /// kept it): timing, so it stays out of `history`.
+    var epochSeconds: [Double]?
     private var optimizerState: [String: Tensor] = [:]
     private var weights: [String: Tensor] = [:]
     private var optimizerSteps = 0
@@ -39,6 +42,7 @@ struct TrainingCheckpoint {
             "history": String(decoding: try JSONEncoder().encode(history), as: UTF8.self),
         ]
         if let best { metadata["best_epoch"] = String(best.epoch); metadata["best_dice"] = String(best.dice) }
+        if let epochSeconds { metadata["epoch_seconds"] = String(decoding: try JSONEncoder().encode(epochSeconds), as: UTF8.self) }
         try Self.write(entries, metadata: metadata, to: url)
     }
 
@@ -52,6 +56,7 @@ struct TrainingCheckpoint {
         if let e = metadata["best_epoch"].flatMap(Int.init), let d = metadata["best_dice"].flatMap(Double.init) { best = (e, d) }
         var checkpoint = TrainingCheckpoint(epoch: Int(metadata["epoch"] ?? "") ?? -1, history: history, best: best)
         checkpoint.optimizerSteps = Int(metadata["optimizer_steps"] ?? "") ?? 0
+        checkpoint.epochSeconds = try metadata["epoch_seconds"].map { try JSONDecoder().decode([Double].self, from: Data($0.utf8)) }
         for entry in archive.entries {
             if entry.name.hasPrefix("optimizer.") {
                 checkpoint.optimizerState[String(entry.name.dropFirst(10))] = entry.tensor
