@@ -22,9 +22,10 @@ struct Report: ParsableCommand {
             let records = store.allRecords { note($0) }
             let manifest = SweepManifest.load(from: store)
             if manifest == nil { note("\(SweepManifest.url(in: store).path) is missing: every record is reported, with default settings") }
-            // Only the records of the spec's cells: a results folder may hold records of older versions.
-            let keys = manifest.map { Set($0.cells.map(\.key)) }
-            show(try finishReport(records: records.filter { keys?.contains($0.key) ?? true },
+            // Only the records of the spec's cells (a results folder may hold records of older versions), in
+            // the manifest's cell order as `run` passes them, so that both write the same files.
+            let byKey = Dictionary(records.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+            show(try finishReport(records: manifest.map { $0.cells.compactMap { byKey[$0.key] } } ?? records,
                                   spec: manifest.flatMap(specOfAnOlderManifest), store: store))
         }
     }

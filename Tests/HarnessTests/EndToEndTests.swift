@@ -41,11 +41,20 @@ final class EndToEndTests: XCTestCase {
         XCTAssertEqual(again.status, 0, again.stderr)
         XCTAssert(again.stderr.contains("4 of 4 cells already done"), again.stderr)
         XCTAssert(output.stdout.contains("linear_probe (report.reference)"), output.stdout)
-        // `report` rebuilds the same tables from the records and sweep.json alone, the spec gone.
+        // `report` rebuilds the same tables and files from the records and sweep.json alone, the spec gone.
+        let reportFiles = ["report.md", "report.csv", "report.tex", "report.html", "cases.csv"]
+        func contents() throws -> [String] {
+            try reportFiles.map { try String(contentsOf: folder.appendingPathComponent("out/\($0)"), encoding: .utf8) }
+        }
+        let written = try contents()
+        for file in reportFiles { try FileManager.default.removeItem(at: folder.appendingPathComponent("out/\(file)")) }
         try FileManager.default.removeItem(at: folder.appendingPathComponent("spec.yaml"))
         let report = try HarnessProcess.run(["report", "out"], in: folder)
         XCTAssertEqual(report.status, 0, report.stderr)
         XCTAssertEqual(report.stdout, output.stdout)
+        for (file, (rebuilt, original)) in zip(reportFiles, zip(try contents(), written)) {
+            XCTAssertEqual(rebuilt, original, "\(file) rebuilt by `report` differs from the one `run` wrote")
+        }
     }
 
     func testKilledSweepResumesAndEndsWithTheRecordsOfAnUninterruptedRun() throws {
