@@ -28,6 +28,12 @@ struct Bench: ParsableCommand {
     var batch = 1
     @Flag(help: "Train with activation checkpointing (the spec's `training.activation_checkpointing`).")
     var checkpointing = false
+    @Flag(help: """
+        Time each model's methods in one process, one step of each per round (--repeats rounds, the order \
+        reversed every other round), and give each method's saving against the first, round by round, with \
+        its quartiles: the fair comparison on a shared machine. No forward times; the peak is all methods'.
+        """)
+    var interleave = false
     @Option(help: "Extra conv3d 3x3x3 geometries to time, e.g. 16x16@64,32x16@64 (in x out channels @ size).")
     var conv = ""
     @Flag(help: "Skip the kernel benchmarks.")
@@ -80,12 +86,27 @@ struct Bench: ParsableCommand {
             guard repeats >= 1, warmup >= 0, batch >= 1 else {
                 throw ValidationError("--repeats and --batch must be at least 1 and --warmup at least 0")
             }
+            let methods = method.split(separator: ",").map(String.init)
+            guard !interleave || methods.count >= 2 else {
+                throw ValidationError("--interleave compares methods: give at least two, e.g. --method full,lora")
+            }
+            let setting = (batch > 1 ? " batch \(batch)" : "") + (checkpointing ? " checkpointed" : "")
             for name in model.split(separator: ",").map(String.init) {
-                for methodName in method.split(separator: ",").map(String.init) {
+                if interleave {
+                    resetPeakMemory()
+                    for r in try Benchmarks.interleaved(name, methods: methods, rounds: repeats, warmup: warmup, batch: batch,
+                                                        checkpointing: checkpointing) {
+                        try emit(r, String(format: "%@ + %@%@, %d interleaved rounds: train step %.3f s (%.3f CPU-s); against %@: saving %.1f %% (quartiles %.1f to %.1f), CPU %.1f %% (%.1f to %.1f), peak of all %.0f MB, %d trainable",
+                                           r.bench, r.method, setting, r.rounds, r.trainStepSeconds, r.trainStepCPUSeconds, r.reference,
+                                           100 * r.saving[0], 100 * r.saving[1], 100 * r.saving[2], 100 * r.savingCPU[0],
+                                           100 * r.savingCPU[1], 100 * r.savingCPU[2], r.peakResidentMB, r.trainableParameters))
+                    }
+                    continue
+                }
+                for methodName in methods {
                     resetPeakMemory()
                     let r = try Benchmarks.model(name, method: methodName, repeats: repeats, warmup: warmup,
                                                          batch: batch, checkpointing: checkpointing)
-                    let setting = (batch > 1 ? " batch \(batch)" : "") + (checkpointing ? " checkpointed" : "")
                     try emit(r, String(format: "%@ + %@%@: train step %.3f s (%.3f CPU-s, %.1f GFLOP), forward %.3f s, peak %.0f MB, %d trainable",
                                        r.bench, r.method, setting, r.trainStepSeconds, r.trainStepCPUSeconds, r.gflopPerStep,
                                        r.forwardSeconds, r.peakResidentMB,

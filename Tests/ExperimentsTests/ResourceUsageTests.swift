@@ -12,3 +12,17 @@ final class ResourceUsageTests: XCTestCase {
         XCTAssertGreaterThan(peakResidentMegabytes(), 1, "this process holds more than a megabyte")
     }
 }
+
+/// `harness bench --interleave` reports savings by their median and quartiles.
+final class BenchQuantileTests: XCTestCase {
+    func testQuantilesInterpolateBetweenSortedNeighbours() {
+        let values = [-0.1, 0.1, 0.2, 0.4]
+        XCTAssertEqual(Benchmarks.quantile(values, 0.5), 0.15, accuracy: 1e-12)
+        XCTAssertEqual(Benchmarks.quantile(values, 0.25), 0.05, accuracy: 1e-12)
+        XCTAssertEqual(Benchmarks.quantile(values, 0.75), 0.25, accuracy: 1e-12)
+        XCTAssertEqual(Benchmarks.quantile(values, 0), -0.1)
+        XCTAssertEqual(Benchmarks.quantile(values, 1), 0.4)
+        XCTAssertEqual(Benchmarks.quantile([3], 0.75), 3)
+        XCTAssertTrue(Benchmarks.quantile([], 0.5).isNaN)
+    }
+}

@@ -201,27 +201,9 @@ public enum Benchmarks {
     /// on `batch` images, with or without activation checkpointing (the papers' batches: 2 for HyPS, 4 for LoRA-PT).
     public static func model(_ name: String, method methodName: String, repeats: Int = 5, warmup: Int = 2,
                              batch: Int = 1, checkpointing: Bool = false) throws -> ModelResult {
-        var (config, shape) = try configuration(name)
-        shape[0] = batch
-        let model = try makeBackbone(config, seed: 0)
-        model.activationCheckpointing = checkpointing
-        var rng = RandomGenerator(seed: 3, stream: "method")
-        let adaptation = try method(methodName).apply(to: model, rng: &rng)
-        var data = RandomGenerator(seed: 4)
-        let image = Tensor.normal(shape, using: &data)
-        let label = Tensor(uninitialized: [shape[0]] + Array(shape[2...]))
-        for i in 0..<label.count { label.pointer[i] = data.uniform() < 0.3 ? 1 : 0 }
-        let optimizer = Adam(adaptation.trainableParameters, learningRate: 1e-4)
-        model.train()
+        let rig = try TrainingStepRig(name, method: methodName, batch: batch, checkpointing: checkpointing)
         let step = medianTimes(warmup: warmup, repeats: repeats, afterWarmup: { Profiler.reset(); KernelCounters.reset() }) {
-            Profiler.measure("zeroGrad", .other) { optimizer.zeroGrad() }
-            let logits = Profiler.measure("model", .forward) { model(image) }
-            let loss = Profiler.measure("loss", .forward) { diceCrossEntropyLoss(logits: logits, labels: label) }
-            memoryCheckpoint("after forward")
-            Profiler.measure("backward walk", .backward) { loss.backward() }
-            memoryCheckpoint("after backward")
-            Profiler.measure("adam", .other) { optimizer.step() }
-            memoryCheckpoint("after adam")
+            rig.step()
         }
         if Profiler.isEnabled {
             let par = Profiler.parallelTotals, n = Double(repeats)
@@ -241,12 +223,12 @@ public enum Benchmarks {
                 """.utf8))
         }
         let gflopPerStep = Double(KernelCounters.flops.load(ordering: .relaxed)) / Double(repeats) / 1e9
-        model.eval()
+        rig.model.eval()
         // The training steps warmed the buffers the forward needs, so `--warmup 0` may skip its warm-up too.
-        let forward = median(warmup: min(warmup, 1), repeats: repeats) { _ = withoutGrad { model(image) } }
+        let forward = median(warmup: min(warmup, 1), repeats: repeats) { rig.forward() }
         return ModelResult(bench: name, method: methodName, batch: batch, checkpointing: checkpointing,
                            trainStepSeconds: step.wall, trainStepCPUSeconds: step.cpu, forwardSeconds: forward, peakResidentMB: peakResidentMegabytes(),
-                           trainableParameters: adaptation.trainableParameterCount, gflopPerStep: gflopPerStep)
+                           trainableParameters: rig.adaptation.trainableParameterCount, gflopPerStep: gflopPerStep)
     }
 
     /// With HIPPOPEFT_PROFILE=2, prints the buffer pool's levels (live, pooled, peaks) at a point of the step.

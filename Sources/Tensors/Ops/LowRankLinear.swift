@@ -32,8 +32,8 @@ public func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, plus update: LowR
         let base = LinearBackward(x: x, weight: weight, bias: bias)
         let outer = LinearBackward(x: t, weight: b, bias: nil, xNeedsGradient: tNeedsGradient)
         let inner = LinearBackward(x: x, weight: a, bias: nil)
-        return y.recording("linear", [x, weight, a, b] + (bias.map { [$0] } ?? [])) { [tSlot = t.slot, b = b.slot] gy in
-            if tNeedsGradient || b.requiresGrad {
+        return y.recording("linear", [x, weight, a, b] + (bias.map { [$0] } ?? [])) { [tSlot = t.slot, bSlot = b.slot] gy in
+            if tNeedsGradient || bSlot.requiresGrad {
                 let scaled = Tensor(uninitialized: gy.shape)
                 Kernels.scaledProduct(gy.pointer, nil, scale: scaling, into: scaled.pointer, count: gy.count,
                                       accumulate: false)
