@@ -77,9 +77,9 @@ def main():
             for a, b in pairs:
                 xa, xb = means[(budget, method, a)], means[(budget, method, b)]
                 common = sorted(set(xa) & set(xb))
-                x, y = [xa[c] for c in common], [xb[c] for c in common]
                 if not common:
                     continue
+                x, y = [xa[c] for c in common], [xb[c] for c in common]
                 n, p = paired_test(x, y)
                 mean_a, mean_b = sum(x) / len(x), sum(y) / len(y)
                 shown = "—" if p is None else ("< 0.001" if p < 0.001 else f"{p:.3f}")

@@ -87,11 +87,12 @@ extension Benchmarks {
             let ratios = zip(times[m], times[0]).map { 1 - $0 / $1 }.sorted()
             return [0.5, 0.25, 0.75].map { quantile(ratios, $0) }
         }
+        let peak = peakResidentMegabytes()  // of the whole process: every model was live at once
         return rigs.indices.map { m in
             InterleavedResult(bench: name, method: methods[m], reference: methods[0], rounds: rounds,
                               trainStepSeconds: quantile(walls[m].sorted(), 0.5), trainStepCPUSeconds: quantile(cpus[m].sorted(), 0.5),
                               saving: savings(walls, m), savingCPU: savings(cpus, m),
-                              trainableParameters: rigs[m].adaptation.trainableParameterCount, peakResidentMB: peakResidentMegabytes())
+                              trainableParameters: rigs[m].adaptation.trainableParameterCount, peakResidentMB: peak)
         }
     }
 

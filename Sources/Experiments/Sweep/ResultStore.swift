@@ -142,6 +142,28 @@ public struct ResultStore: Sendable {
         return false
     }
 
+    /// What `claimUnfinished` found.
+    public enum ClaimOutcome {
+        case ours
+        case heldByAnother
+        case finished(CellRecord)
+    }
+
+    /// Claims a cell that has no finished record. The record is looked for again once the claim is
+    /// ours: a runner lists its cells when it starts, and another runner sharing the folder may have
+    /// finished one of them and released its claim since (the claim alone would let it run twice).
+    public func claimUnfinished(_ key: String) throws -> ClaimOutcome {
+        guard try claim(key) else { return .heldByAnother }
+        do {
+            guard let record = try finishedRecord(key) else { return .ours }
+            release(key)
+            return .finished(record)
+        } catch {
+            release(key)
+            throw error
+        }
+    }
+
     public func release(_ key: String) { try? FileManager.default.removeItem(at: claims.appendingPathComponent(key)) }
 
     private func isStale(_ url: URL, host: String, staleAfter: TimeInterval) -> Bool {

@@ -56,13 +56,16 @@ public final class SweepRunner {
         }
         progress.startSweep(total: selected.count, done: selected.count - pending.count)
         for cell in pending {
-            guard try store.claim(cell.key) else {
+            switch try store.claimUnfinished(cell.key) {
+            case .heldByAnother:
                 progress.note("skipping \(cell.title): another runner holds its claim")
-                continue
+            case .finished(let record):
+                progress.note("skipping \(cell.title): another runner finished it")
+                records[cell.key] = record
+            case .ours:
+                defer { store.release(cell.key) }
+                records[cell.key] = try execute(cell)
             }
-            defer { store.release(cell.key) }
-            let record = try execute(cell)
-            records[cell.key] = record
         }
         progress.finishSweep()
         return selected.compactMap { records[$0.key] }
@@ -79,7 +82,11 @@ public final class SweepRunner {
         let cell = all[index]
         if let record = try store.finishedRecord(cell.key) { return record }
         try BudgetCheck.verify(cells: [cell], training: spec.training, open: dataset)
-        guard try store.claim(cell.key) else { return nil }
+        switch try store.claimUnfinished(cell.key) {
+        case .heldByAnother: return nil
+        case .finished(let record): return record
+        case .ours: break
+        }
         defer { store.release(cell.key) }
         progress.startSweep(total: 1, done: 0)
         defer { progress.finishSweep() }
